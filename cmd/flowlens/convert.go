@@ -1,0 +1,255 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/flowlens/flowlens/columnar"
+	"github.com/flowlens/flowlens/flowlog"
+)
+
+type convertOptions struct {
+	out        string
+	format     string
+	workers    int
+	strict     bool
+	shard      string
+	jsonOut    bool
+	maxErrors  int
+	checkpoint int64
+}
+
+func newConvertCmd() *cobra.Command {
+	o := convertOptions{}
+	c := &cobra.Command{
+		Use:   "convert SRC... -o OUT",
+		Short: "Convert flow logs into a Parquet dataset (or an Arrow IPC stream)",
+		Long: `Convert NSG flow logs (v1, v2) and VNet flow logs into a Hive-partitioned
+Parquet dataset: OUT/flows/date=YYYY-MM-DD/hour=HH/part-*.parquet.
+
+SRC are files or directories (walked recursively); files may be gzip or
+zstd compressed. A manifest in OUT/_flowlens/ records what each run
+consumed, so re-running converts only new blobs and the new records of
+grown PT1H.json blobs, and a killed run re-run yields exactly one copy of
+every row.
+
+With --format arrow, OUT is a file (or - for stdout) that receives one
+Arrow IPC stream; no manifest is kept.`,
+		Args: usageArgs(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runConvert(cmd.Context(), args, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := c.Flags()
+	f.StringVarP(&o.out, "output", "o", "", "output dataset directory (or file, or - with --format arrow)")
+	f.StringVar(&o.format, "format", "parquet", "output format: parquet or arrow")
+	f.IntVar(&o.workers, "workers", runtime.NumCPU(), "blobs converted in parallel")
+	f.BoolVar(&o.strict, "strict", false, "fail on the first bad record or tuple instead of skipping it")
+	f.StringVar(&o.shard, "shard", "", "convert only shard i of N (i/N, 0 ≤ i < N) of the inputs")
+	f.BoolVar(&o.jsonOut, "json", false, "print the summary as JSON on stdout")
+	f.IntVar(&o.maxErrors, "max-errors", 20, "skipped items to describe on stderr (the rest are only counted)")
+	f.Int64Var(&o.checkpoint, "checkpoint-mb", 512, "commit each worker's output after this many MB of input")
+	return c
+}
+
+func parseShard(s string) (int, int, error) {
+	if s == "" {
+		return 0, 1, nil
+	}
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return 0, 0, usagef("--shard %q: want i/N with 0 <= i < N", s)
+	}
+	return i, n, nil
+}
+
+func runConvert(ctx context.Context, srcs []string, o convertOptions, stdout, stderr io.Writer) error {
+	if o.out == "" {
+		return usagef("convert: -o OUT is required")
+	}
+	if o.workers < 1 {
+		return usagef("--workers must be at least 1")
+	}
+	shard, shards, err := parseShard(o.shard)
+	if err != nil {
+		return err
+	}
+	inputs, err := flowlog.Discover(srcs)
+	if err != nil {
+		return err
+	}
+
+	var target flowlog.Target
+	var finish func() error
+	switch o.format {
+	case "parquet":
+		if o.out == "-" {
+			return usagef("--format parquet writes a dataset directory; use --format arrow for stdout")
+		}
+		tag := ""
+		if shards > 1 {
+			tag = fmt.Sprintf("%dof%d", shard, shards)
+		}
+		ds, err := columnar.OpenDataset(o.out, tag)
+		if err != nil {
+			return err
+		}
+		target, finish = ds, func() error { return nil }
+	case "arrow":
+		var w io.Writer = stdout
+		var af *columnar.AtomicFile
+		if o.out != "-" {
+			if af, err = columnar.CreateAtomic(o.out); err != nil {
+				return err
+			}
+			w = af
+		} else if o.jsonOut {
+			return usagef("--json and -o - both want stdout")
+		}
+		sw := columnar.NewStreamWriter(columnar.NewArrowWriter(w))
+		target = sw
+		finish = func() error {
+			if err := sw.Close(); err != nil {
+				if af != nil {
+					af.Abort()
+				}
+				return err
+			}
+			if af != nil {
+				return af.Commit()
+			}
+			return nil
+		}
+	default:
+		return usagef("--format %q: want parquet or arrow", o.format)
+	}
+
+	cfg := flowlog.DefaultConfig()
+	cfg.Workers, cfg.Strict, cfg.Shard, cfg.Shards = o.workers, o.strict, shard, shards
+	cfg.CheckpointBytes = o.checkpoint << 20
+	var mu sync.Mutex
+	described := 0
+	cfg.OnSkip = func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		described++
+		if described <= o.maxErrors {
+			fmt.Fprintln(stderr, "skip:", err)
+		}
+	}
+
+	var total int64
+	for _, in := range inputs {
+		if flowlog.InShard(in.Key, shard, shards) {
+			total += in.Size
+		}
+	}
+	prog := &flowlog.Progress{}
+	stopBar := startProgress(stderr, total, prog)
+	sum, err := flowlog.Convert(ctx, inputs, target, cfg, prog)
+	stopBar()
+	if ferr := finish(); err == nil {
+		err = ferr
+	}
+	if sum != nil {
+		if described > o.maxErrors {
+			fmt.Fprintf(stderr, "skip: … and %d more\n", described-o.maxErrors)
+		}
+		fmt.Fprintln(stderr, summaryLine(sum))
+		if o.jsonOut {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(sum); err != nil {
+				return err
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if o.strict && sum.SkippedTotal() > 0 {
+		return fmt.Errorf("--strict: %d items skipped", sum.SkippedTotal())
+	}
+	return nil
+}
+
+func summaryLine(s *flowlog.Summary) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "converted %d of %d inputs", s.Blobs, s.Inputs)
+	if s.Unchanged > 0 || s.Resumed > 0 {
+		fmt.Fprintf(&b, " (%d unchanged, %d grown)", s.Unchanged, s.Resumed)
+	}
+	fmt.Fprintf(&b, ": %d records read, %d tuples, %d rows written", s.Records, s.Tuples, s.Rows)
+	if s.Files > 0 {
+		fmt.Fprintf(&b, " in %d files", s.Files)
+	}
+	if n := s.SkippedTotal(); n > 0 {
+		reasons := make([]string, 0, len(s.Skipped))
+		for k, v := range s.Skipped {
+			reasons = append(reasons, fmt.Sprintf("%s %d", k, v))
+		}
+		sort.Strings(reasons)
+		fmt.Fprintf(&b, ", %d skipped (%s)", n, strings.Join(reasons, ", "))
+	} else {
+		b.WriteString(", 0 skipped")
+	}
+	if s.Repaired > 0 {
+		fmt.Fprintf(&b, ", %d records with trailing commas read", s.Repaired)
+	}
+	fmt.Fprintf(&b, "; %.1f MB in %.2f s, %.1f MB/s", float64(s.RawBytes)/1e6, s.Seconds, s.MBPerSecond)
+	return b.String()
+}
+
+// startProgress draws a progress bar on stderr when it is a terminal.
+func startProgress(stderr io.Writer, total int64, prog *flowlog.Progress) (stop func()) {
+	f, ok := stderr.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) || total == 0 {
+		return func() {}
+	}
+	bar := progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(stderr),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowTotalBytes(true),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionSetWidth(24),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				bar.Describe(fmt.Sprintf("%d blobs, %d records", prog.Blobs.Load(), prog.Records.Load()))
+				_ = bar.Set64(prog.RawBytes.Load())
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+		_ = bar.Finish()
+	}
+}

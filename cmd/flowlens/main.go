@@ -1,0 +1,75 @@
+// Command flowlens converts, reports on and troubleshoots Azure network
+// flow logs and packet captures. See the README for a tour.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailed  = 1 // the run failed, or skipped input under --strict
+	exitUsage   = 2
+	exitSignals = 130
+)
+
+// usageError marks errors in how flowlens was called.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:]))
+}
+
+func run(ctx context.Context, args []string) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(os.Stderr, "flowlens:", err)
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		return exitUsage
+	case ctx.Err() != nil:
+		return exitSignals
+	}
+	return exitFailed
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "flowlens",
+		Short:         "Network flow analytics for Azure flow logs and packet captures",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newConvertCmd(), newDemoCmd())
+	return root
+}
+
+// usageArgs wraps a cobra argument validator so its errors are usage errors.
+func usageArgs(v cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if err := v(c, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,327 @@
+package columnar
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// dictType is the Arrow type of low-cardinality string columns.
+var dictType = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+
+var tsType = arrow.FixedWidthTypes.Timestamp_us
+
+// Schema is the Arrow schema of the flow table. Column names and order are
+// stable; new columns are only ever appended.
+var Schema = arrow.NewSchema([]arrow.Field{
+	{Name: "time", Type: tsType},
+	{Name: "end_time", Type: tsType, Nullable: true},
+	{Name: "source", Type: dictType},
+	{Name: "resource_id", Type: dictType, Nullable: true},
+	{Name: "mac", Type: dictType, Nullable: true},
+	{Name: "rule", Type: dictType, Nullable: true},
+	{Name: "src_ip", Type: arrow.BinaryTypes.String},
+	{Name: "dst_ip", Type: arrow.BinaryTypes.String},
+	{Name: "src_port", Type: arrow.PrimitiveTypes.Int32},
+	{Name: "dst_port", Type: arrow.PrimitiveTypes.Int32},
+	{Name: "protocol", Type: dictType},
+	{Name: "proto", Type: arrow.PrimitiveTypes.Int32},
+	{Name: "direction", Type: dictType, Nullable: true},
+	{Name: "decision", Type: dictType, Nullable: true},
+	{Name: "state", Type: dictType, Nullable: true},
+	{Name: "packets_out", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	{Name: "bytes_out", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	{Name: "packets_in", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	{Name: "bytes_in", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	{Name: "acl_id", Type: dictType, Nullable: true},
+	{Name: "flow_log_id", Type: dictType, Nullable: true},
+	{Name: "encryption", Type: dictType, Nullable: true},
+	{Name: "tcp_flags", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+	{Name: "vlan", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+}, nil)
+
+// validity is a growable validity bitmap; it is written out only when a
+// value is null.
+type validity struct {
+	bits  []byte
+	nulls int
+}
+
+func (v *validity) set(i int, ok bool) {
+	if i>>3 >= len(v.bits) {
+		v.bits = append(v.bits, 0)
+	}
+	if ok {
+		v.bits[i>>3] |= 1 << (i & 7)
+	} else {
+		v.nulls++
+	}
+}
+
+func (v *validity) reset() { v.bits = v.bits[:0]; v.nulls = 0 }
+
+func (v *validity) buffer() *memory.Buffer {
+	if v.nulls == 0 {
+		return nil
+	}
+	return memory.NewBufferBytes(v.bits)
+}
+
+// dictColumn builds a dictionary-encoded string column. Repeated values cost
+// one comparison with the previous value, or one map look-up.
+type dictColumn struct {
+	idx     []int32
+	valid   validity
+	memo    map[string]int32
+	offsets []int32
+	data    []byte
+	last    int32
+}
+
+func newDictColumn() *dictColumn {
+	return &dictColumn{memo: make(map[string]int32), offsets: []int32{0}, last: -1}
+}
+
+func (c *dictColumn) value(i int32) []byte { return c.data[c.offsets[i]:c.offsets[i+1]] }
+
+func (c *dictColumn) append(b []byte, ok bool) {
+	n := len(c.idx)
+	c.valid.set(n, ok)
+	if !ok {
+		c.idx = append(c.idx, 0)
+		return
+	}
+	if c.last >= 0 && bytes.Equal(c.value(c.last), b) {
+		c.idx = append(c.idx, c.last)
+		return
+	}
+	i, found := c.memo[string(b)]
+	if !found {
+		i = int32(len(c.offsets) - 1)
+		c.data = append(c.data, b...)
+		c.offsets = append(c.offsets, int32(len(c.data)))
+		c.memo[string(b)] = i
+	}
+	c.last = i
+	c.idx = append(c.idx, i)
+}
+
+func (c *dictColumn) array() arrow.Array {
+	dict := array.NewData(arrow.BinaryTypes.String, len(c.offsets)-1,
+		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.offsets)), memory.NewBufferBytes(c.data)}, nil, 0, 0)
+	defer dict.Release()
+	data := array.NewData(dictType, len(c.idx),
+		[]*memory.Buffer{c.valid.buffer(), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.idx))}, nil, c.valid.nulls, 0)
+	data.SetDictionary(dict)
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
+// reset empties the column. The dictionary is dropped too, so that every
+// batch carries only the values it uses.
+func (c *dictColumn) reset() {
+	c.idx = c.idx[:0]
+	c.valid.reset()
+	clear(c.memo)
+	c.offsets = c.offsets[:1]
+	c.data = c.data[:0]
+	c.last = -1
+}
+
+type stringColumn struct {
+	offsets []int32
+	data    []byte
+}
+
+func (c *stringColumn) append(b []byte) {
+	c.data = append(c.data, b...)
+	c.offsets = append(c.offsets, int32(len(c.data)))
+}
+
+func (c *stringColumn) array() arrow.Array {
+	data := array.NewData(arrow.BinaryTypes.String, len(c.offsets)-1,
+		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.offsets)), memory.NewBufferBytes(c.data)}, nil, 0, 0)
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
+func (c *stringColumn) reset() {
+	c.offsets = c.offsets[:1]
+	c.data = c.data[:0]
+}
+
+type int32Column struct {
+	v     []int32
+	valid validity
+}
+
+func (c *int32Column) append(x int32, ok bool) {
+	c.valid.set(len(c.v), ok)
+	c.v = append(c.v, x)
+}
+
+func (c *int32Column) array() arrow.Array {
+	data := array.NewData(arrow.PrimitiveTypes.Int32, len(c.v),
+		[]*memory.Buffer{c.valid.buffer(), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.v))}, nil, c.valid.nulls, 0)
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
+func (c *int32Column) reset() { c.v = c.v[:0]; c.valid.reset() }
+
+type int64Column struct {
+	v     []int64
+	valid validity
+	typ   arrow.DataType
+}
+
+func (c *int64Column) append(x int64, ok bool) {
+	c.valid.set(len(c.v), ok)
+	c.v = append(c.v, x)
+}
+
+func (c *int64Column) array() arrow.Array {
+	data := array.NewData(c.typ, len(c.v),
+		[]*memory.Buffer{c.valid.buffer(), memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(c.v))}, nil, c.valid.nulls, 0)
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
+func (c *int64Column) reset() { c.v = c.v[:0]; c.valid.reset() }
+
+// Batch accumulates flows column by column and turns them into Arrow record
+// batches without copying. The zero value is not usable: call NewBatch. A
+// Batch is not safe for concurrent use.
+//
+// The record returned by Record shares the Batch's memory: write or copy it
+// before the next Append or Reset.
+type Batch struct {
+	time, endTime                        int64Column
+	source, resourceID, mac, rule        *dictColumn
+	srcIP, dstIP                         stringColumn
+	srcPort, dstPort, proto              int32Column
+	protocol, direction, decision, state *dictColumn
+	packetsOut, bytesOut                 int64Column
+	packetsIn, bytesIn                   int64Column
+	aclID, flowLogID, encryption         *dictColumn
+	tcpFlags, vlan                       int32Column
+	stateBuf                             [1]byte
+}
+
+// NewBatch returns an empty batch.
+func NewBatch() *Batch {
+	b := &Batch{}
+	for _, c := range []**dictColumn{&b.source, &b.resourceID, &b.mac, &b.rule, &b.protocol,
+		&b.direction, &b.decision, &b.state, &b.aclID, &b.flowLogID, &b.encryption} {
+		*c = newDictColumn()
+	}
+	b.srcIP.offsets = []int32{0}
+	b.dstIP.offsets = []int32{0}
+	for _, c := range []*int64Column{&b.time, &b.endTime} {
+		c.typ = tsType
+	}
+	for _, c := range []*int64Column{&b.packetsOut, &b.bytesOut, &b.packetsIn, &b.bytesIn} {
+		c.typ = arrow.PrimitiveTypes.Int64
+	}
+	return b
+}
+
+// Len returns the number of rows appended since the last Reset.
+func (b *Batch) Len() int { return len(b.time.v) }
+
+// Append copies one flow into the batch.
+func (b *Batch) Append(f *Flow) {
+	b.time.append(f.Time, true)
+	b.endTime.append(f.EndTime, f.HasEndTime)
+	b.source.append(sourceBytes[f.Source], true)
+	b.resourceID.append(f.ResourceID, len(f.ResourceID) > 0)
+	b.mac.append(f.MAC, len(f.MAC) > 0)
+	b.rule.append(f.Rule, len(f.Rule) > 0)
+	b.srcIP.append(f.SrcIP)
+	b.dstIP.append(f.DstIP)
+	b.srcPort.append(f.SrcPort, true)
+	b.dstPort.append(f.DstPort, true)
+	b.protocol.append(protocolBytes(f.Proto), true)
+	b.proto.append(f.Proto, true)
+	b.direction.append(directionBytes[f.Direction&3], f.Direction != DirectionUnknown)
+	b.decision.append(decisionBytes[f.Decision&3], f.Decision != DecisionUnknown)
+	b.stateBuf[0] = f.State
+	b.state.append(b.stateBuf[:], f.State != 0)
+	b.packetsOut.append(f.PacketsOut, f.HasCounters)
+	b.bytesOut.append(f.BytesOut, f.HasCounters)
+	b.packetsIn.append(f.PacketsIn, f.HasCounters)
+	b.bytesIn.append(f.BytesIn, f.HasCounters)
+	b.aclID.append(f.ACLID, len(f.ACLID) > 0)
+	b.flowLogID.append(f.FlowLogID, len(f.FlowLogID) > 0)
+	b.encryption.append(f.Encryption, len(f.Encryption) > 0)
+	b.tcpFlags.append(f.TCPFlags, f.HasTCPFlags)
+	b.vlan.append(f.VLAN, f.HasVLAN)
+}
+
+// Record returns the rows as an Arrow record batch of Schema. The caller
+// releases it, and must be done with it before the next Append or Reset.
+func (b *Batch) Record() arrow.RecordBatch {
+	cols := []arrow.Array{
+		b.time.array(), b.endTime.array(),
+		b.source.array(), b.resourceID.array(), b.mac.array(), b.rule.array(),
+		b.srcIP.array(), b.dstIP.array(),
+		b.srcPort.array(), b.dstPort.array(),
+		b.protocol.array(), b.proto.array(),
+		b.direction.array(), b.decision.array(), b.state.array(),
+		b.packetsOut.array(), b.bytesOut.array(), b.packetsIn.array(), b.bytesIn.array(),
+		b.aclID.array(), b.flowLogID.array(), b.encryption.array(),
+		b.tcpFlags.array(), b.vlan.array(),
+	}
+	if len(cols) != len(Schema.Fields()) {
+		panic(fmt.Sprintf("BUG: batch has %d columns, schema %d", len(cols), len(Schema.Fields())))
+	}
+	rec := array.NewRecordBatch(Schema, cols, int64(b.Len()))
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec
+}
+
+// Reset empties the batch, keeping its memory for reuse.
+func (b *Batch) Reset() {
+	b.time.reset()
+	b.endTime.reset()
+	for _, c := range []*dictColumn{b.source, b.resourceID, b.mac, b.rule, b.protocol,
+		b.direction, b.decision, b.state, b.aclID, b.flowLogID, b.encryption} {
+		c.reset()
+	}
+	b.srcIP.reset()
+	b.dstIP.reset()
+	for _, c := range []*int32Column{&b.srcPort, &b.dstPort, &b.proto, &b.tcpFlags, &b.vlan} {
+		c.reset()
+	}
+	for _, c := range []*int64Column{&b.packetsOut, &b.bytesOut, &b.packetsIn, &b.bytesIn} {
+		c.reset()
+	}
+}
+
+var (
+	sourceBytes    [256][]byte
+	directionBytes = [4][]byte{nil, []byte("in"), []byte("out"), nil}
+	decisionBytes  = [4][]byte{nil, []byte("allow"), []byte("deny"), nil}
+	protoBytes     [256][]byte
+)
+
+func init() {
+	for i := range sourceBytes {
+		sourceBytes[i] = []byte(Source(i).String())
+	}
+	for i := range protoBytes {
+		protoBytes[i] = []byte(ProtocolName(int32(i)))
+	}
+}
+
+func protocolBytes(p int32) []byte {
+	if p >= 0 && p < 256 {
+		return protoBytes[p]
+	}
+	return []byte(ProtocolName(p))
+}

@@ -1,0 +1,244 @@
+package columnar
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"sync"
+)
+
+// Sink takes flow rows. Checkpoint makes everything appended so far durable
+// (or handed on) and returns the files it staged for the caller to commit.
+type Sink interface {
+	Append(f *Flow) error
+	Checkpoint() ([]StagedFile, error)
+	Abort()
+}
+
+// PartitionWriter writes flows into Hive partitions (one per UTC hour) of
+// Parquet files in a dataset's staging directory. At most MaxOpen partition
+// files are open at once; the least recently used is closed when another is
+// needed, so memory stays bounded whatever the time span of the input. A
+// PartitionWriter is not safe for concurrent use: give each worker its own.
+type PartitionWriter struct {
+	ds      *Dataset
+	name    string // file name prefix
+	MaxOpen int
+
+	open   map[int64]*partition
+	tick   int64
+	seq    int
+	staged []StagedFile
+}
+
+type partition struct {
+	hour  int64
+	batch *Batch
+	file  *AtomicFile
+	w     RecordWriter
+	rel   string
+	cw    *countWriter
+	rows  int64
+	used  int64
+}
+
+// Sink returns the PartitionWriter of one worker.
+func (d *Dataset) Sink(worker int) Sink { return NewPartitionWriter(d, worker) }
+
+// NewPartitionWriter returns a writer whose files are named
+// <dataset prefix>-<worker>-<n>.parquet.
+func NewPartitionWriter(ds *Dataset, worker int) *PartitionWriter {
+	return &PartitionWriter{ds: ds, name: fmt.Sprintf("%s-w%d", ds.FilePrefix(), worker), MaxOpen: 4, open: map[int64]*partition{}}
+}
+
+const microsPerHour = 3600 * 1e6
+
+// Append adds a row to the partition of its hour.
+func (w *PartitionWriter) Append(f *Flow) error {
+	hour := f.Time / microsPerHour
+	if f.Time < 0 && f.Time%microsPerHour != 0 {
+		hour--
+	}
+	p := w.open[hour]
+	if p == nil {
+		if len(w.open) >= w.MaxOpen {
+			if err := w.closeLRU(); err != nil {
+				return err
+			}
+		}
+		p = &partition{hour: hour, batch: NewBatch()}
+		w.open[hour] = p
+	}
+	w.tick++
+	p.used = w.tick
+	p.batch.Append(f)
+	if p.batch.Len() >= RowGroupRows {
+		return w.flushBatch(p)
+	}
+	return nil
+}
+
+func (w *PartitionWriter) flushBatch(p *partition) error {
+	if p.batch.Len() == 0 {
+		return nil
+	}
+	if p.w == nil {
+		w.seq++
+		p.rel = fmt.Sprintf("%s/%s-%d.parquet", PartitionDir(p.hour*microsPerHour), w.name, w.seq)
+		f, err := CreateAtomic(filepath.Join(w.ds.StagingDir(), filepath.FromSlash(p.rel)))
+		if err != nil {
+			return err
+		}
+		p.cw = &countWriter{w: f}
+		pw, err := NewParquetWriter(p.cw)
+		if err != nil {
+			f.Abort()
+			return err
+		}
+		p.file, p.w = f, pw
+	}
+	rec := p.batch.Record()
+	err := p.w.Write(rec)
+	rec.Release()
+	if err != nil {
+		return fmt.Errorf("write %s: %w", p.rel, err)
+	}
+	p.rows += int64(p.batch.Len())
+	p.batch.Reset()
+	return nil
+}
+
+func (w *PartitionWriter) closePartition(p *partition) error {
+	delete(w.open, p.hour)
+	if err := w.flushBatch(p); err != nil {
+		return err
+	}
+	if p.w == nil {
+		return nil
+	}
+	if err := p.w.Close(); err != nil {
+		p.file.Abort()
+		return fmt.Errorf("close %s: %w", p.rel, err)
+	}
+	size := p.cw.n
+	if err := p.file.Commit(); err != nil {
+		return err
+	}
+	w.staged = append(w.staged, StagedFile{Staged: filepath.Join(w.ds.StagingDir(), filepath.FromSlash(p.rel)), Final: p.rel, Rows: p.rows, Bytes: size})
+	return nil
+}
+
+func (w *PartitionWriter) closeLRU() error {
+	var lru *partition
+	for _, p := range w.open {
+		if lru == nil || p.used < lru.used {
+			lru = p
+		}
+	}
+	return w.closePartition(lru)
+}
+
+// Checkpoint closes every open file and returns the files staged since the
+// last checkpoint.
+func (w *PartitionWriter) Checkpoint() ([]StagedFile, error) {
+	for _, p := range w.open {
+		if err := w.closePartition(p); err != nil {
+			return nil, err
+		}
+	}
+	out := w.staged
+	w.staged = nil
+	return out, nil
+}
+
+// Abort drops open files. Staged files stay in staging until the next run
+// of the dataset removes them.
+func (w *PartitionWriter) Abort() {
+	for _, p := range w.open {
+		if p.file != nil {
+			p.file.Abort()
+		}
+		delete(w.open, p.hour)
+	}
+}
+
+// StreamWriter writes the rows of several workers into one Arrow IPC or
+// Parquet stream. It is safe for concurrent use; each worker appends
+// through its own StreamSink.
+type StreamWriter struct {
+	mu  sync.Mutex
+	w   RecordWriter
+	err error
+}
+
+// NewStreamWriter wraps a record writer.
+func NewStreamWriter(w RecordWriter) *StreamWriter { return &StreamWriter{w: w} }
+
+func (s *StreamWriter) write(b *Batch) error {
+	rec := b.Record()
+	defer rec.Release()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	s.err = s.w.Write(rec)
+	return s.err
+}
+
+// Close ends the stream.
+func (s *StreamWriter) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.w.Close(); err != nil && s.err == nil {
+		s.err = err
+	}
+	return s.err
+}
+
+// Sink returns a per-worker sink that writes into the stream.
+func (s *StreamWriter) Sink(worker int) Sink { return &streamSink{s: s, b: NewBatch()} }
+
+// Blob reports that a stream has no memory of earlier runs.
+func (s *StreamWriter) Blob(key string) (BlobState, bool) { return BlobState{}, false }
+
+// Commit does nothing: a stream is complete when it is closed.
+func (s *StreamWriter) Commit(files []StagedFile, blobs map[string]BlobState) error { return nil }
+
+type streamSink struct {
+	s *StreamWriter
+	b *Batch
+}
+
+func (k *streamSink) Append(f *Flow) error {
+	k.b.Append(f)
+	if k.b.Len() >= RowGroupRows {
+		return k.flush()
+	}
+	return nil
+}
+
+func (k *streamSink) flush() error {
+	if k.b.Len() == 0 {
+		return nil
+	}
+	err := k.s.write(k.b)
+	k.b.Reset()
+	return err
+}
+
+func (k *streamSink) Checkpoint() ([]StagedFile, error) { return nil, k.flush() }
+func (k *streamSink) Abort()                            { k.b.Reset() }
+
+// countWriter counts bytes and hides the Close of the file it writes to
+// (the Parquet writer closes sinks that have one).
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}

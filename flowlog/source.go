@@ -1,0 +1,155 @@
+package flowlog
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Input is one flow log file to convert.
+type Input struct {
+	Path    string
+	Size    int64
+	ModTime time.Time
+	Key     string   // identity in the manifest: the Azure blob name, or the absolute path
+	Info    PathInfo // what the blob path says; Info.Key is "" when it says nothing
+}
+
+// flowLogExts are the file names a directory walk picks up.
+var flowLogExts = []string{".json", ".ndjson", ".jsonl", ".txt"}
+
+// IsFlowLogName reports whether a directory walk takes a file of this name:
+// JSON, NDJSON and text files, plain or compressed with gzip or zstd.
+func IsFlowLogName(name string) bool {
+	n := strings.ToLower(name)
+	n = strings.TrimSuffix(strings.TrimSuffix(n, ".gz"), ".zst")
+	for _, ext := range flowLogExts {
+		if strings.HasSuffix(n, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// Discover lists the inputs under srcs: files as given, directories walked
+// recursively (skipping hidden entries and flowlens datasets) for flow log
+// names. The result is sorted by key, so runs and shards are deterministic.
+func Discover(srcs []string) ([]Input, error) {
+	var out []Input
+	seen := map[string]bool{}
+	add := func(path string, fi fs.FileInfo) error {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return err
+		}
+		if seen[abs] {
+			return nil
+		}
+		seen[abs] = true
+		in := Input{Path: path, Size: fi.Size(), ModTime: fi.ModTime(), Key: filepath.ToSlash(abs)}
+		info, ok, err := ParseBlobPath(abs)
+		if err != nil {
+			return err
+		}
+		if ok {
+			in.Info = info
+			in.Key = info.Key
+		}
+		out = append(out, in)
+		return nil
+	}
+	for _, src := range srcs {
+		fi, err := os.Stat(src)
+		if err != nil {
+			return nil, err
+		}
+		if !fi.IsDir() {
+			if err := add(src, fi); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		err = filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			name := d.Name()
+			if d.IsDir() {
+				if path != src && (strings.HasPrefix(name, ".") || name == "_flowlens") {
+					return filepath.SkipDir
+				}
+				if _, err := os.Stat(filepath.Join(path, "_flowlens")); err == nil {
+					return filepath.SkipDir // a flowlens dataset
+				}
+				return nil
+			}
+			if strings.HasPrefix(name, ".") || !d.Type().IsRegular() || !IsFlowLogName(name) {
+				return nil
+			}
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			return add(path, fi)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	for i := 1; i < len(out); i++ {
+		if out[i].Key == out[i-1].Key {
+			return nil, fmt.Errorf("%s and %s are the same blob %s", out[i-1].Path, out[i].Path, out[i].Key)
+		}
+	}
+	return out, nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n *int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	*c.n += int64(n)
+	return n, err
+}
+
+// openDecoded opens a file and returns its decompressed bytes, sniffing
+// gzip and zstd from the magic numbers. raw counts the file bytes read.
+func openDecoded(path string, raw *int64) (io.Reader, func(), error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	br := bufio.NewReaderSize(countingReader{f, raw}, 256<<10)
+	magic, _ := br.Peek(4)
+	switch {
+	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, nil, fmt.Errorf("%s: gzip: %w", path, err)
+		}
+		return zr, func() { zr.Close(); f.Close() }, nil
+	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		if err != nil {
+			f.Close()
+			return nil, nil, fmt.Errorf("%s: zstd: %w", path, err)
+		}
+		return zr, func() { zr.Close(); f.Close() }, nil
+	}
+	return br, func() { f.Close() }, nil
+}
