@@ -131,6 +131,61 @@ func (c *dictColumn) reset() {
 	c.last = -1
 }
 
+// enumColumn builds a dictionary-encoded string column whose values come
+// from a fixed table indexed by a small code; code 0 is null when the
+// column is nullable. Appending is an array look-up.
+type enumColumn struct {
+	idx      []int32
+	valid    validity
+	table    *[256][]byte
+	slot     [256]int32 // code → dictionary index + 1 in this batch
+	used     []uint8
+	nullable bool
+}
+
+func (c *enumColumn) append(code uint8) {
+	if c.nullable {
+		c.valid.set(len(c.idx), code != 0)
+		if code == 0 {
+			c.idx = append(c.idx, 0)
+			return
+		}
+	}
+	i := c.slot[code]
+	if i == 0 {
+		c.used = append(c.used, code)
+		i = int32(len(c.used))
+		c.slot[code] = i
+	}
+	c.idx = append(c.idx, i-1)
+}
+
+func (c *enumColumn) array() arrow.Array {
+	offsets := make([]int32, 1, len(c.used)+1)
+	var data []byte
+	for _, code := range c.used {
+		data = append(data, c.table[code]...)
+		offsets = append(offsets, int32(len(data)))
+	}
+	dict := array.NewData(arrow.BinaryTypes.String, len(c.used),
+		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offsets)), memory.NewBufferBytes(data)}, nil, 0, 0)
+	defer dict.Release()
+	d := array.NewData(dictType, len(c.idx),
+		[]*memory.Buffer{c.valid.buffer(), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.idx))}, nil, c.valid.nulls, 0)
+	d.SetDictionary(dict)
+	defer d.Release()
+	return array.MakeFromData(d)
+}
+
+func (c *enumColumn) reset() {
+	c.idx = c.idx[:0]
+	c.valid.reset()
+	for _, code := range c.used {
+		c.slot[code] = 0
+	}
+	c.used = c.used[:0]
+}
+
 type stringColumn struct {
 	offsets []int32
 	data    []byte
@@ -154,12 +209,15 @@ func (c *stringColumn) reset() {
 }
 
 type int32Column struct {
-	v     []int32
-	valid validity
+	v        []int32
+	valid    validity
+	nullable bool
 }
 
 func (c *int32Column) append(x int32, ok bool) {
-	c.valid.set(len(c.v), ok)
+	if c.nullable {
+		c.valid.set(len(c.v), ok)
+	}
 	c.v = append(c.v, x)
 }
 
@@ -173,13 +231,16 @@ func (c *int32Column) array() arrow.Array {
 func (c *int32Column) reset() { c.v = c.v[:0]; c.valid.reset() }
 
 type int64Column struct {
-	v     []int64
-	valid validity
-	typ   arrow.DataType
+	v        []int64
+	valid    validity
+	typ      arrow.DataType
+	nullable bool
 }
 
 func (c *int64Column) append(x int64, ok bool) {
-	c.valid.set(len(c.v), ok)
+	if c.nullable {
+		c.valid.set(len(c.v), ok)
+	}
 	c.v = append(c.v, x)
 }
 
@@ -199,33 +260,37 @@ func (c *int64Column) reset() { c.v = c.v[:0]; c.valid.reset() }
 // The record returned by Record shares the Batch's memory: write or copy it
 // before the next Append or Reset.
 type Batch struct {
-	time, endTime                        int64Column
-	source, resourceID, mac, rule        *dictColumn
-	srcIP, dstIP                         stringColumn
-	srcPort, dstPort, proto              int32Column
-	protocol, direction, decision, state *dictColumn
-	packetsOut, bytesOut                 int64Column
-	packetsIn, bytesIn                   int64Column
-	aclID, flowLogID, encryption         *dictColumn
-	tcpFlags, vlan                       int32Column
-	stateBuf                             [1]byte
+	time, endTime                int64Column
+	resourceID, mac, rule        *dictColumn
+	source, protocol, direction  enumColumn
+	decision, state              enumColumn
+	srcIP, dstIP                 stringColumn
+	srcPort, dstPort, proto      int32Column
+	packetsOut, bytesOut         int64Column
+	packetsIn, bytesIn           int64Column
+	aclID, flowLogID, encryption *dictColumn
+	tcpFlags, vlan               int32Column
 }
 
 // NewBatch returns an empty batch.
 func NewBatch() *Batch {
 	b := &Batch{}
-	for _, c := range []**dictColumn{&b.source, &b.resourceID, &b.mac, &b.rule, &b.protocol,
-		&b.direction, &b.decision, &b.state, &b.aclID, &b.flowLogID, &b.encryption} {
+	for _, c := range []**dictColumn{&b.resourceID, &b.mac, &b.rule, &b.aclID, &b.flowLogID, &b.encryption} {
 		*c = newDictColumn()
 	}
+	b.source.table = &sourceBytes
+	b.protocol.table = &protoBytes
+	b.direction.table, b.direction.nullable = &directionBytes, true
+	b.decision.table, b.decision.nullable = &decisionBytes, true
+	b.state.table, b.state.nullable = &stateBytes, true
 	b.srcIP.offsets = []int32{0}
 	b.dstIP.offsets = []int32{0}
-	for _, c := range []*int64Column{&b.time, &b.endTime} {
-		c.typ = tsType
-	}
+	b.time.typ = tsType
+	b.endTime.typ, b.endTime.nullable = tsType, true
 	for _, c := range []*int64Column{&b.packetsOut, &b.bytesOut, &b.packetsIn, &b.bytesIn} {
-		c.typ = arrow.PrimitiveTypes.Int64
+		c.typ, c.nullable = arrow.PrimitiveTypes.Int64, true
 	}
+	b.tcpFlags.nullable, b.vlan.nullable = true, true
 	return b
 }
 
@@ -236,7 +301,7 @@ func (b *Batch) Len() int { return len(b.time.v) }
 func (b *Batch) Append(f *Flow) {
 	b.time.append(f.Time, true)
 	b.endTime.append(f.EndTime, f.HasEndTime)
-	b.source.append(sourceBytes[f.Source], true)
+	b.source.append(uint8(f.Source))
 	b.resourceID.append(f.ResourceID, len(f.ResourceID) > 0)
 	b.mac.append(f.MAC, len(f.MAC) > 0)
 	b.rule.append(f.Rule, len(f.Rule) > 0)
@@ -244,12 +309,11 @@ func (b *Batch) Append(f *Flow) {
 	b.dstIP.append(f.DstIP)
 	b.srcPort.append(f.SrcPort, true)
 	b.dstPort.append(f.DstPort, true)
-	b.protocol.append(protocolBytes(f.Proto), true)
+	b.protocol.append(uint8(f.Proto))
 	b.proto.append(f.Proto, true)
-	b.direction.append(directionBytes[f.Direction&3], f.Direction != DirectionUnknown)
-	b.decision.append(decisionBytes[f.Decision&3], f.Decision != DecisionUnknown)
-	b.stateBuf[0] = f.State
-	b.state.append(b.stateBuf[:], f.State != 0)
+	b.direction.append(uint8(f.Direction))
+	b.decision.append(uint8(f.Decision))
+	b.state.append(f.State)
 	b.packetsOut.append(f.PacketsOut, f.HasCounters)
 	b.bytesOut.append(f.BytesOut, f.HasCounters)
 	b.packetsIn.append(f.PacketsIn, f.HasCounters)
@@ -289,8 +353,10 @@ func (b *Batch) Record() arrow.RecordBatch {
 func (b *Batch) Reset() {
 	b.time.reset()
 	b.endTime.reset()
-	for _, c := range []*dictColumn{b.source, b.resourceID, b.mac, b.rule, b.protocol,
-		b.direction, b.decision, b.state, b.aclID, b.flowLogID, b.encryption} {
+	for _, c := range []*dictColumn{b.resourceID, b.mac, b.rule, b.aclID, b.flowLogID, b.encryption} {
+		c.reset()
+	}
+	for _, c := range []*enumColumn{&b.source, &b.protocol, &b.direction, &b.decision, &b.state} {
 		c.reset()
 	}
 	b.srcIP.reset()
@@ -303,25 +369,17 @@ func (b *Batch) Reset() {
 	}
 }
 
-var (
-	sourceBytes    [256][]byte
-	directionBytes = [4][]byte{nil, []byte("in"), []byte("out"), nil}
-	decisionBytes  = [4][]byte{nil, []byte("allow"), []byte("deny"), nil}
-	protoBytes     [256][]byte
-)
+// Dictionary values of the enum columns, by code.
+var sourceBytes, protoBytes, directionBytes, decisionBytes, stateBytes [256][]byte
 
 func init() {
 	for i := range sourceBytes {
 		sourceBytes[i] = []byte(Source(i).String())
-	}
-	for i := range protoBytes {
 		protoBytes[i] = []byte(ProtocolName(int32(i)))
+		stateBytes[i] = []byte{byte(i)}
 	}
-}
-
-func protocolBytes(p int32) []byte {
-	if p >= 0 && p < 256 {
-		return protoBytes[p]
-	}
-	return []byte(ProtocolName(p))
+	directionBytes[DirectionIn] = []byte("in")
+	directionBytes[DirectionOut] = []byte("out")
+	decisionBytes[DecisionAllow] = []byte("allow")
+	decisionBytes[DecisionDeny] = []byte("deny")
 }
