@@ -308,7 +308,10 @@ func (w *worker) blob(in *Input) error {
 			if err := w.skip(err); err != nil {
 				return err
 			}
-			break
+			if sc.Done() {
+				break
+			}
+			continue
 		}
 		w.recOff, w.recIdx = off, state.Records
 		state.Records++
@@ -330,6 +333,9 @@ func (w *worker) blob(in *Input) error {
 			var pe *Error
 			if errors.As(err, &pe) {
 				pe.File, pe.Offset, pe.Record = in.Path, off, w.recIdx
+			}
+			if errors.Is(err, ErrBadJSON) && sc.Resync() {
+				pe.Msg += "; records found inside it are read"
 			}
 			if err := w.skip(err); err != nil {
 				return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"io"
+	"strconv"
 )
 
 // Scanner splits a flow log stream into records without loading it whole.
@@ -38,6 +39,11 @@ type Scanner struct {
 	trailing  bool // the last record had a trailing comma before } or ]
 	consumed  int64
 	recordEnd int64
+
+	// The record last returned, not yet accepted: Resync may still
+	// reject it. Buffer indices.
+	pending            bool
+	lastStart, lastEnd int
 }
 
 type scanState uint8
@@ -100,7 +106,95 @@ func (s *Scanner) Mode() string {
 
 // End returns the stream offset just past the last record returned, and the
 // CRC-32C of the stream's bytes before it.
-func (s *Scanner) End() (offset int64, crc uint32) { return s.recordEnd, s.crc }
+func (s *Scanner) End() (offset int64, crc uint32) {
+	s.accept()
+	return s.recordEnd, s.crc
+}
+
+// Done reports whether the scan has ended: at the end of the input, or
+// after an error it cannot recover from.
+func (s *Scanner) Done() bool { return s.state == stDone }
+
+// accept marks the last record returned as consumed.
+func (s *Scanner) accept() {
+	if !s.pending {
+		return
+	}
+	s.pending = false
+	s.crc = crc32.Update(s.crc, crcTable, s.buf[s.hashed:s.lastEnd])
+	s.hashed = s.lastEnd
+	s.recordEnd = s.base + int64(s.lastEnd)
+}
+
+// skipTo consumes the input up to buffer index i, which becomes the
+// resume point.
+func (s *Scanner) skipTo(i int) {
+	s.crc = crc32.Update(s.crc, crcTable, s.buf[s.hashed:i])
+	s.hashed = i
+	s.recordEnd = s.base + int64(i)
+	s.pos = i
+}
+
+// Resync rejects the record last returned, which its decoder found
+// malformed, and moves to the first record start inside it, if any: a
+// broken record (an unbalanced quote, say) can swallow the records after
+// it. It reports whether it found one; if not, the scan goes on after the
+// rejected record.
+func (s *Scanner) Resync() bool {
+	if !s.pending {
+		return false
+	}
+	i := findRecordStart(s.buf[:s.lastEnd], s.lastStart+1)
+	if i < 0 {
+		return false
+	}
+	s.pending = false
+	s.skipTo(i)
+	return true
+}
+
+// recordKeys are keys that only a flow log record (not an object nested
+// in one) has; a record that starts with one of them can be found again
+// after damage.
+var recordKeys = []string{"time", "category", "systemId", "macAddress", "resourceId", "operationName",
+	"flowLogGUID", "flowLogVersion", "flowLogResourceID", "targetResourceID"}
+
+// findRecordStart returns the index of the first '{' at or after from
+// that opens a record: preceded by ',' '[' or '}' and followed by one of
+// recordKeys. It returns -1 if there is none.
+func findRecordStart(b []byte, from int) int {
+	for from < len(b) {
+		i := bytes.IndexByte(b[from:], '{')
+		if i < 0 {
+			return -1
+		}
+		i += from
+		from = i + 1
+		p := i - 1
+		for p >= 0 && isSpace(b[p]) {
+			p--
+		}
+		if p >= 0 && b[p] != ',' && b[p] != '[' && b[p] != '}' {
+			continue
+		}
+		k := i + 1
+		for k < len(b) && isSpace(b[k]) {
+			k++
+		}
+		if k >= len(b) || b[k] != '"' {
+			continue
+		}
+		rest := b[k+1:]
+		for _, key := range recordKeys {
+			if len(rest) > len(key) && rest[len(key)] == '"' && bytes.EqualFold(rest[:len(key)], []byte(key)) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // HadTrailingComma reports whether the last record held a comma right
 // before a closing brace or bracket (invalid JSON that some tools write).
@@ -120,6 +214,8 @@ func (s *Scanner) fill(keep int) (shift int, err error) {
 		s.base += int64(keep)
 		s.pos -= keep
 		s.hashed -= keep
+		s.lastStart -= keep
+		s.lastEnd -= keep
 		s.end = n
 	}
 	if s.end == len(s.buf) {
@@ -193,6 +289,7 @@ func (s *Scanner) skipSpace(commas bool) (bool, error) {
 // Next returns the next record's bytes and its offset in the stream. It
 // returns io.EOF at the end; a structural error ends the scan.
 func (s *Scanner) Next() ([]byte, int64, error) {
+	s.accept()
 	for {
 		switch s.state {
 		case stDone:
@@ -330,11 +427,9 @@ func (s *Scanner) record() ([]byte, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	rec := s.buf[s.pos-n : s.pos]
-	s.crc = crc32.Update(s.crc, crcTable, s.buf[s.hashed:s.pos])
-	s.hashed = s.pos
-	s.recordEnd = s.base + int64(s.pos)
-	return rec, start, nil
+	s.lastStart, s.lastEnd = s.pos-n, s.pos
+	s.pending = true
+	return s.buf[s.lastStart:s.lastEnd], start, nil
 }
 
 // span consumes one JSON value starting at pos (an object, array, string
@@ -348,17 +443,13 @@ func (s *Scanner) span() (int, error) {
 	s.trailing = false
 	for {
 		if start+k >= s.end {
+			if s.end-start > s.MaxRecord {
+				return 0, s.spanFailed(start, ErrTooLarge)
+			}
 			shift, err := s.fill(start)
 			start -= shift
 			if err != nil {
-				if errors.Is(err, io.EOF) {
-					return 0, s.errAt(start, ErrTruncated, "input ends inside a record")
-				}
-				if errors.Is(err, ErrTooLarge) {
-					return 0, s.errAt(start, ErrTooLarge, "record exceeds "+itoa(s.MaxRecord)+" bytes")
-				}
-				s.state = stDone
-				return 0, err
+				return 0, s.spanFailed(start, err)
 			}
 			continue
 		}
@@ -371,18 +462,14 @@ func (s *Scanner) span() (int, error) {
 			for {
 				q := bytes.IndexByte(s.buf[j:s.end], '"')
 				if q < 0 {
+					if s.end-start > s.MaxRecord {
+						return 0, s.spanFailed(start, ErrTooLarge)
+					}
 					shift, err := s.fill(start)
 					start -= shift
 					j -= shift
 					if err != nil {
-						if errors.Is(err, io.EOF) {
-							return 0, s.errAt(start, ErrTruncated, "input ends inside a string")
-						}
-						if errors.Is(err, ErrTooLarge) {
-							return 0, s.errAt(start, ErrTooLarge, "record exceeds "+itoa(s.MaxRecord)+" bytes")
-						}
-						s.state = stDone
-						return 0, err
+						return 0, s.spanFailed(start, err)
 					}
 					continue
 				}
@@ -422,6 +509,11 @@ func (s *Scanner) span() (int, error) {
 				if depth < 0 {
 					return 0, s.errAt(start+k-1, ErrBadJSON, "unbalanced "+quoteByte(c))
 				}
+				if k > s.MaxRecord {
+					s.skipTo(s.pos)
+					return 0, &Error{Offset: s.base + int64(start), Record: -1, Tuple: -1, Field: -1, Err: ErrTooLarge,
+						Msg: "record of " + itoa(k) + " bytes exceeds " + itoa(s.MaxRecord)}
+				}
 				return k, nil
 			}
 		case ' ', '\t', '\n', '\r':
@@ -440,6 +532,29 @@ func (s *Scanner) span() (int, error) {
 		}
 		k++
 	}
+}
+
+// spanFailed handles the end of the input (or of the size limit) inside a
+// value that starts at buffer index start. If a record starts inside it,
+// the value was damaged (an unbalanced quote or brace swallowed what
+// follows): the scan resumes there. Otherwise the input was cut short.
+func (s *Scanner) spanFailed(start int, err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, ErrTooLarge) {
+		if i := findRecordStart(s.buf[:s.end], start+1); i >= 0 {
+			off := s.base + int64(start)
+			s.skipTo(i)
+			return &Error{Offset: off, Record: -1, Tuple: -1, Field: -1, Err: ErrBadJSON,
+				Msg: "unbalanced record; resuming at the record at offset " + strconv.FormatInt(s.base+int64(i), 10)}
+		}
+	}
+	switch {
+	case errors.Is(err, io.EOF):
+		return s.errAt(start, ErrTruncated, "input ends inside a record")
+	case errors.Is(err, ErrTooLarge):
+		return s.errAt(start, ErrTooLarge, "record exceeds "+itoa(s.MaxRecord)+" bytes")
+	}
+	s.state = stDone
+	return err
 }
 
 func quoteByte(c byte) string {
