@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+
+	"github.com/flowlens/flowlens/columnar"
+)
+
+const samples = "../../testdata/flowlogs"
+
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestConvertJSONSummary(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "ds")
+	code, stdout, stderr := runCLI(t, "convert", samples, "-o", out, "--json", "--workers", "2")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var sum struct {
+		Inputs  int              `json:"inputs"`
+		Rows    int64            `json:"rows"`
+		Tuples  int64            `json:"tuples"`
+		Skipped map[string]int64 `json:"skipped"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+		t.Fatalf("stdout is not the JSON summary: %v\n%s", err, stdout)
+	}
+	if sum.Inputs != 9 || sum.Rows == 0 || sum.Rows != sum.Tuples || len(sum.Skipped) != 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if !strings.Contains(stderr, "converted 9 of 9 inputs") || !strings.Contains(stderr, "0 skipped") || !strings.Contains(stderr, "MB/s") {
+		t.Fatalf("summary line: %q", stderr)
+	}
+	files, err := columnar.Files(out)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("files %v, %v", files, err)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"records":[{"time":"x","category":"NetworkSecurityGroupFlowEvent","properties":{"Version":2,"flows":[{"rule":"r","flows":[{"mac":"000D3AF87856","flowTuples":["1542110379,10.5.16.4,13.67.143.117,59932,443,T,O,A,E,1,66,1,66","1542110379,10.5.16.4,nope,1,2,T,O,A,E,1,66,1,66"]}]}]}}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"no output", []string{"convert", samples}, exitUsage, "-o OUT is required"},
+		{"no source", []string{"convert", "-o", dir}, exitUsage, "requires at least 1 arg"},
+		{"bad flag", []string{"convert", samples, "-o", dir, "--bogus"}, exitUsage, "unknown flag"},
+		{"bad shard", []string{"convert", samples, "-o", dir, "--shard", "3/3"}, exitUsage, "--shard"},
+		{"bad format", []string{"convert", samples, "-o", dir, "--format", "csv"}, exitUsage, "--format"},
+		{"missing source", []string{"convert", filepath.Join(dir, "nope"), "-o", filepath.Join(dir, "o1")}, exitFailed, "no such file"},
+		{"lenient skip", []string{"convert", bad, "-o", filepath.Join(dir, "o2")}, exitOK, "bad IP address"},
+		{"strict skip", []string{"convert", bad, "-o", filepath.Join(dir, "o3"), "--strict"}, exitFailed, "tuple 1: field 2"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, c.args...)
+			if code != c.code || !strings.Contains(stderr, c.msg) {
+				t.Fatalf("exit %d, want %d; stderr lacks %q:\n%s", code, c.code, c.msg, stderr)
+			}
+		})
+	}
+}
+
+func TestConvertArrowStream(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "flows.arrow")
+	code, _, stderr := runCLI(t, "convert", samples, "--format", "arrow", "-o", out)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := ipc.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	if !r.Schema().Equal(columnar.Schema) {
+		t.Fatalf("schema %v", r.Schema())
+	}
+	var rows int64
+	for r.Next() {
+		rows += r.RecordBatch().NumRows()
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	// Compare with the Parquet conversion of the same inputs.
+	ds := filepath.Join(t.TempDir(), "ds")
+	if code, _, stderr := runCLI(t, "convert", samples, "-o", ds); code != exitOK {
+		t.Fatal(stderr)
+	}
+	files, _ := columnar.Files(ds)
+	var want int64
+	for _, f := range files {
+		want += f.Rows
+	}
+	if rows != want || rows == 0 {
+		t.Fatalf("arrow stream has %d rows, parquet %d", rows, want)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "demo")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"converted 7 of 7 inputs", "(7 unchanged, 0 grown): 0 records read", "(6 unchanged, 1 grown)", "by decision:", "dataset: 597 rows"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
