@@ -1,0 +1,151 @@
+package columnar
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+func countRows(t *testing.T, root string) int64 {
+	t.Helper()
+	var n int64
+	if err := ScanDataset(context.Background(), root, []string{"time"}, func(rec arrow.RecordBatch) error {
+		n += rec.NumRows()
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestPartitionWriter writes rows over six hours through a writer that may
+// keep only two files open, and checks partitions, manifest and rows.
+func TestPartitionWriter(t *testing.T) {
+	root := t.TempDir()
+	ds, err := OpenDataset(root, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewPartitionWriter(ds, 0)
+	w.MaxOpen = 2
+	rows := sampleFlows(3000)
+	for i := range rows {
+		rows[i].Time = 1714521600_000000 + int64(i%6)*3600_000000 + int64(i) // 2024-05-01, hours 0..5, interleaved
+		if err := w.Append(&rows[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, err := w.Checkpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 6 {
+		t.Fatalf("%d files for 6 hours", len(files))
+	}
+	if err := ds.Commit(files, map[string]BlobState{"blob": {Size: 1, Records: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Files(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	hours := map[string]bool{}
+	for _, f := range got {
+		n += f.Rows
+		hours[filepath.Dir(f.Path)] = true
+		if _, err := os.Stat(filepath.Join(root, f.Path)); err != nil {
+			t.Errorf("committed file missing: %v", err)
+		}
+	}
+	if n != 3000 || len(hours) != 6 || countRows(t, root) != 3000 {
+		t.Fatalf("%d rows in manifest, %d partitions, %d rows read", n, len(hours), countRows(t, root))
+	}
+	if _, ok := hours["flows/date=2024-05-01/hour=05"]; !ok {
+		t.Fatalf("partitions %v", hours)
+	}
+	if b, ok := ds.Blob("blob"); !ok || b.Records != 3 {
+		t.Fatalf("blob state %+v %v", b, ok)
+	}
+}
+
+// TestRecovery: a run that committed its manifest but died before moving
+// its files has them moved by the next open; files a killed run left in
+// staging without a commit are removed.
+func TestRecovery(t *testing.T) {
+	root := t.TempDir()
+	ds, err := OpenDataset(root, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewPartitionWriter(ds, 0)
+	rows := sampleFlows(100)
+	for i := range rows {
+		if err := w.Append(&rows[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, err := w.Checkpoint()
+	if err != nil || len(files) != 1 {
+		t.Fatalf("%v %v", files, err)
+	}
+	// Commit the manifest only, as a crash right after it would leave it.
+	m := ds.own
+	m.Blobs = map[string]BlobState{"b": {Size: 9}}
+	rel, _ := filepath.Rel(root, files[0].Staged)
+	m.Files = []FileEntry{{Path: files[0].Final, Rows: files[0].Rows}}
+	m.Pending = []move{{From: filepath.ToSlash(rel), To: files[0].Final}}
+	if err := writeJSONAtomic(filepath.Join(root, MetaDir, manifestName("")), &m); err != nil {
+		t.Fatal(err)
+	}
+	// And an uncommitted file of another (killed) run.
+	stray := filepath.Join(root, MetaDir, stagingDir, "all", "run2", "flows", "x.parquet")
+	os.MkdirAll(filepath.Dir(stray), 0o755)
+	os.WriteFile(stray, []byte("partial"), 0o644)
+
+	if _, err := OpenDataset(root, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, files[0].Final)); err != nil {
+		t.Fatalf("committed file not moved into place: %v", err)
+	}
+	if _, err := os.Stat(stray); !os.IsNotExist(err) {
+		t.Fatalf("stray staging file still there: %v", err)
+	}
+	if n := countRows(t, root); n != 100 {
+		t.Fatalf("%d rows", n)
+	}
+	// Opening again is a no-op.
+	if _, err := OpenDataset(root, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAtomicFile(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "sub", "f.txt")
+	f, err := CreateAtomic(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("hello")
+	if _, err := os.Stat(name); !os.IsNotExist(err) {
+		t.Fatal("file visible before commit")
+	}
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(name); string(b) != "hello" {
+		t.Fatalf("content %q", b)
+	}
+	g, _ := CreateAtomic(filepath.Join(dir, "g.txt"))
+	g.WriteString("x")
+	g.Abort()
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("abort left %d entries", len(entries))
+	}
+}
