@@ -30,10 +30,11 @@ func TestPartitionWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := NewPartitionWriter(ds, 0)
-	w.MaxOpen = 2
+	w.MaxOpen = 2       // hours 0..5 in runs of 100 rows: files get closed
+	w.MaxBuffered = 250 // and batches flushed early
 	rows := sampleFlows(3000)
 	for i := range rows {
-		rows[i].Time = 1714521600_000000 + int64(i%6)*3600_000000 + int64(i) // 2024-05-01, hours 0..5, interleaved
+		rows[i].Time = 1714521600_000000 + int64(i/100%6)*3600_000000 + int64(i) // 2024-05-01
 		if err := w.Append(&rows[i]); err != nil {
 			t.Fatal(err)
 		}

@@ -16,19 +16,25 @@ type Sink interface {
 }
 
 // PartitionWriter writes flows into Hive partitions (one per UTC hour) of
-// Parquet files in a dataset's staging directory. At most MaxOpen partition
-// files are open at once; the least recently used is closed when another is
-// needed, so memory stays bounded whatever the time span of the input. A
+// Parquet files in a dataset's staging directory. Memory and file
+// descriptors stay bounded whatever the time span of the input: at most
+// MaxOpen files are open (the least recently used is closed when another
+// is needed), and at most MaxBuffered rows wait in memory (the largest
+// batch is written as a row group when there are more). Row groups hold
+// RowGroupRows rows unless input interleaves many hours. A
 // PartitionWriter is not safe for concurrent use: give each worker its own.
 type PartitionWriter struct {
-	ds      *Dataset
-	name    string // file name prefix
-	MaxOpen int
+	ds          *Dataset
+	name        string // file name prefix
+	MaxOpen     int
+	MaxBuffered int
 
-	open   map[int64]*partition
-	tick   int64
-	seq    int
-	staged []StagedFile
+	open     map[int64]*partition
+	buffered int      // rows in all batches
+	spare    []*Batch // batches of closed partitions, for reuse
+	tick     int64
+	seq      int
+	staged   []StagedFile
 }
 
 type partition struct {
@@ -48,7 +54,7 @@ func (d *Dataset) Sink(worker int) Sink { return NewPartitionWriter(d, worker) }
 // NewPartitionWriter returns a writer whose files are named
 // <dataset prefix>-<worker>-<n>.parquet.
 func NewPartitionWriter(ds *Dataset, worker int) *PartitionWriter {
-	return &PartitionWriter{ds: ds, name: fmt.Sprintf("%s-w%d", ds.FilePrefix(), worker), MaxOpen: 4, open: map[int64]*partition{}}
+	return &PartitionWriter{ds: ds, name: fmt.Sprintf("%s-w%d", ds.FilePrefix(), worker), MaxOpen: 32, MaxBuffered: 2 * RowGroupRows, open: map[int64]*partition{}}
 }
 
 const microsPerHour = 3600 * 1e6
@@ -66,16 +72,35 @@ func (w *PartitionWriter) Append(f *Flow) error {
 				return err
 			}
 		}
-		p = &partition{hour: hour, batch: NewBatch()}
+		p = &partition{hour: hour}
+		if n := len(w.spare); n > 0 {
+			p.batch, w.spare = w.spare[n-1], w.spare[:n-1]
+		} else {
+			p.batch = NewBatch()
+		}
 		w.open[hour] = p
 	}
 	w.tick++
 	p.used = w.tick
 	p.batch.Append(f)
+	w.buffered++
 	if p.batch.Len() >= RowGroupRows {
 		return w.flushBatch(p)
 	}
+	if w.buffered > w.MaxBuffered {
+		return w.flushBatch(w.largest())
+	}
 	return nil
+}
+
+func (w *PartitionWriter) largest() *partition {
+	var big *partition
+	for _, p := range w.open {
+		if big == nil || p.batch.Len() > big.batch.Len() {
+			big = p
+		}
+	}
+	return big
 }
 
 func (w *PartitionWriter) flushBatch(p *partition) error {
@@ -104,6 +129,7 @@ func (w *PartitionWriter) flushBatch(p *partition) error {
 		return fmt.Errorf("write %s: %w", p.rel, err)
 	}
 	p.rows += int64(p.batch.Len())
+	w.buffered -= p.batch.Len()
 	p.batch.Reset()
 	return nil
 }
@@ -113,6 +139,10 @@ func (w *PartitionWriter) closePartition(p *partition) error {
 	if err := w.flushBatch(p); err != nil {
 		return err
 	}
+	if len(w.spare) < 2 {
+		w.spare = append(w.spare, p.batch)
+	}
+	p.batch = nil
 	if p.w == nil {
 		return nil
 	}
