@@ -252,13 +252,12 @@ func (w *worker) blob(in *Input) error {
 		return nil
 	}
 	var raw int64
-	r, closeFn, err := openDecoded(in.Path, &raw)
+	r, closeFn, err := openDecoded(in.Path, &raw, &w.prog.RawBytes)
 	if err != nil {
 		return w.skip(&Error{File: in.Path, Offset: 0, Record: -1, Tuple: -1, Field: -1, Msg: err.Error(), Err: ErrRead})
 	}
 	defer closeFn()
 	defer func() {
-		w.prog.RawBytes.Add(raw)
 		w.since += raw
 		w.prog.Blobs.Add(1)
 	}()

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -114,26 +115,29 @@ func Discover(srcs []string) ([]Input, error) {
 	return out, nil
 }
 
-// countingReader counts the bytes read through it.
+// countingReader counts the bytes read through it, in a local count and
+// in a shared progress counter.
 type countingReader struct {
-	r io.Reader
-	n *int64
+	r     io.Reader
+	n     *int64
+	total *atomic.Int64
 }
 
 func (c countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	*c.n += int64(n)
+	c.total.Add(int64(n))
 	return n, err
 }
 
 // openDecoded opens a file and returns its decompressed bytes, sniffing
 // gzip and zstd from the magic numbers. raw counts the file bytes read.
-func openDecoded(path string, raw *int64) (io.Reader, func(), error) {
+func openDecoded(path string, raw *int64, total *atomic.Int64) (io.Reader, func(), error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	br := bufio.NewReaderSize(countingReader{f, raw}, 256<<10)
+	br := bufio.NewReaderSize(countingReader{f, raw, total}, 256<<10)
 	magic, _ := br.Peek(4)
 	switch {
 	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
