@@ -2,6 +2,7 @@ package flowlog_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/flowlens/flowlens/columnar"
 	"github.com/flowlens/flowlens/flowlog"
@@ -240,5 +243,39 @@ func TestTruncatedBlob(t *testing.T) {
 	_, got := readBack(t, out)
 	if want := oracleTotals(t, blob); got != want {
 		t.Fatalf("after completion %+v, want %+v", got, want)
+	}
+}
+
+// TestCompressedInputs converts gzip and zstd copies of a sample (named
+// like the plain file and not) and expects the rows of the plain file.
+func TestCompressedInputs(t *testing.T) {
+	src := "../testdata/flowlogs/sumologic-nsg-v1v2-mixed-blob_fixtures-2019.json"
+	plain, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean := t.TempDir()
+	convertInto(t, clean, src)
+	want, _ := readBack(t, clean)
+
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(plain)
+	zw.Close()
+	enc, _ := zstd.NewWriter(nil)
+	zs := enc.EncodeAll(plain, nil)
+	for name, data := range map[string][]byte{"PT1H.json.gz": gz.Bytes(), "PT1H.json.zst": zs, "blob.json": gz.Bytes()} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out := t.TempDir()
+			convertInto(t, out, dir)
+			got, _ := readBack(t, out)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%d rows, want %d", len(got), len(want))
+			}
+		})
 	}
 }
