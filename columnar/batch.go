@@ -73,12 +73,13 @@ func (v *validity) buffer() *memory.Buffer {
 // dictColumn builds a dictionary-encoded string column. Repeated values cost
 // one comparison with the previous value, or one map look-up.
 type dictColumn struct {
-	idx     []int32
-	valid   validity
-	memo    map[string]int32
-	offsets []int32
-	data    []byte
-	last    int32
+	idx       []int32
+	valid     validity
+	memo      map[string]int32
+	offsets   []int32
+	data      []byte
+	last      int32
+	lastValid bool
 }
 
 func newDictColumn() *dictColumn {
@@ -87,9 +88,17 @@ func newDictColumn() *dictColumn {
 
 func (c *dictColumn) value(i int32) []byte { return c.data[c.offsets[i]:c.offsets[i+1]] }
 
+// repeat appends the value of the previous row again.
+func (c *dictColumn) repeat() {
+	n := len(c.idx)
+	c.valid.set(n, c.lastValid)
+	c.idx = append(c.idx, c.idx[n-1])
+}
+
 func (c *dictColumn) append(b []byte, ok bool) {
 	n := len(c.idx)
 	c.valid.set(n, ok)
+	c.lastValid = ok
 	if !ok {
 		c.idx = append(c.idx, 0)
 		return
@@ -270,6 +279,7 @@ type Batch struct {
 	packetsIn, bytesIn           int64Column
 	aclID, flowLogID, encryption *dictColumn
 	tcpFlags, vlan               int32Column
+	context                      uint64 // Context of the last row
 }
 
 // NewBatch returns an empty batch.
@@ -302,9 +312,20 @@ func (b *Batch) Append(f *Flow) {
 	b.time.append(f.Time, true)
 	b.endTime.append(f.EndTime, f.HasEndTime)
 	b.source.append(uint8(f.Source))
-	b.resourceID.append(f.ResourceID, len(f.ResourceID) > 0)
-	b.mac.append(f.MAC, len(f.MAC) > 0)
-	b.rule.append(f.Rule, len(f.Rule) > 0)
+	if f.Context != 0 && f.Context == b.context {
+		b.resourceID.repeat()
+		b.mac.repeat()
+		b.rule.repeat()
+		b.aclID.repeat()
+		b.flowLogID.repeat()
+	} else {
+		b.resourceID.append(f.ResourceID, len(f.ResourceID) > 0)
+		b.mac.append(f.MAC, len(f.MAC) > 0)
+		b.rule.append(f.Rule, len(f.Rule) > 0)
+		b.aclID.append(f.ACLID, len(f.ACLID) > 0)
+		b.flowLogID.append(f.FlowLogID, len(f.FlowLogID) > 0)
+		b.context = f.Context
+	}
 	b.srcIP.append(f.SrcIP)
 	b.dstIP.append(f.DstIP)
 	b.srcPort.append(f.SrcPort, true)
@@ -318,8 +339,6 @@ func (b *Batch) Append(f *Flow) {
 	b.bytesOut.append(f.BytesOut, f.HasCounters)
 	b.packetsIn.append(f.PacketsIn, f.HasCounters)
 	b.bytesIn.append(f.BytesIn, f.HasCounters)
-	b.aclID.append(f.ACLID, len(f.ACLID) > 0)
-	b.flowLogID.append(f.FlowLogID, len(f.FlowLogID) > 0)
 	b.encryption.append(f.Encryption, len(f.Encryption) > 0)
 	b.tcpFlags.append(f.TCPFlags, f.HasTCPFlags)
 	b.vlan.append(f.VLAN, f.HasVLAN)
@@ -351,6 +370,7 @@ func (b *Batch) Record() arrow.RecordBatch {
 
 // Reset empties the batch, keeping its memory for reuse.
 func (b *Batch) Reset() {
+	b.context = 0
 	b.time.reset()
 	b.endTime.reset()
 	for _, c := range []*dictColumn{b.resourceID, b.mac, b.rule, b.aclID, b.flowLogID, b.encryption} {

@@ -15,7 +15,12 @@ type Flow struct {
 	// HasEndTime reports whether EndTime is set (packet captures).
 	HasEndTime bool
 
-	Source     Source
+	Source Source
+	// Context, when not 0, promises that every row with the same Context
+	// has the same ResourceID, MAC, Rule, ACLID and FlowLogID, so a batch
+	// can copy them from the previous row without comparing bytes. A
+	// parser gives each group of tuples a new number.
+	Context    uint64
 	ResourceID []byte
 	MAC        []byte
 	Rule       []byte

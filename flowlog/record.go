@@ -26,12 +26,13 @@ type Emitter interface {
 // The zero value is ready to use. A Decoder is not safe for concurrent
 // use; it reuses its memory from record to record.
 type Decoder struct {
-	p     fastjson.Parser
-	tp    TupleParser
-	fix   []byte
-	mac   []byte
-	row   columnar.Flow
-	tuple int
+	p       fastjson.Parser
+	tp      TupleParser
+	fix     []byte
+	mac     []byte
+	row     columnar.Flow
+	tuple   int
+	context uint64 // numbers the tuple groups, for columnar.Flow.Context
 }
 
 // RecordInfo describes a decoded record.
@@ -154,6 +155,8 @@ func (d *Decoder) tuples(v *fastjson.Value, f Format, e Emitter, info *RecordInf
 	if err != nil {
 		return err
 	}
+	d.context++
+	d.row.Context = d.context
 	for _, t := range ts {
 		i := d.tuple
 		d.tuple++
