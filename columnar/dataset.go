@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -306,10 +307,11 @@ func newRunID() string {
 }
 
 // PartitionDir returns the Hive partition of a time, relative to the root:
-// flows/date=YYYY-MM-DD/hour=HH.
+// flows/date=YYYY-MM-DD/hour=H, the hour without padding so that Hive
+// readers (DuckDB, Spark) infer an integer.
 func PartitionDir(micros int64) string {
 	t := time.UnixMicro(micros).UTC()
-	return FlowsDir + "/date=" + t.Format("2006-01-02") + "/hour=" + fmt.Sprintf("%02d", t.Hour())
+	return FlowsDir + "/date=" + t.Format("2006-01-02") + "/hour=" + strconv.Itoa(t.Hour())
 }
 
 // IsDataFile reports whether a path names a flowlens data file.

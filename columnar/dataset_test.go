@@ -65,7 +65,7 @@ func TestPartitionWriter(t *testing.T) {
 	if n != 3000 || len(hours) != 6 || countRows(t, root) != 3000 {
 		t.Fatalf("%d rows in manifest, %d partitions, %d rows read", n, len(hours), countRows(t, root))
 	}
-	if _, ok := hours["flows/date=2024-05-01/hour=05"]; !ok {
+	if _, ok := hours["flows/date=2024-05-01/hour=5"]; !ok {
 		t.Fatalf("partitions %v", hours)
 	}
 	if b, ok := ds.Blob("blob"); !ok || b.Records != 3 {
