@@ -23,8 +23,8 @@ var Schema = arrow.NewSchema([]arrow.Field{
 	{Name: "resource_id", Type: dictType, Nullable: true},
 	{Name: "mac", Type: dictType, Nullable: true},
 	{Name: "rule", Type: dictType, Nullable: true},
-	{Name: "src_ip", Type: arrow.BinaryTypes.String},
-	{Name: "dst_ip", Type: arrow.BinaryTypes.String},
+	{Name: "src_ip", Type: dictType},
+	{Name: "dst_ip", Type: dictType},
 	{Name: "src_port", Type: arrow.PrimitiveTypes.Int32},
 	{Name: "dst_port", Type: arrow.PrimitiveTypes.Int32},
 	{Name: "protocol", Type: dictType},
@@ -273,7 +273,7 @@ type Batch struct {
 	resourceID, mac, rule        *dictColumn
 	source, protocol, direction  enumColumn
 	decision, state              enumColumn
-	srcIP, dstIP                 stringColumn
+	srcIP, dstIP                 *dictColumn
 	srcPort, dstPort, proto      int32Column
 	packetsOut, bytesOut         int64Column
 	packetsIn, bytesIn           int64Column
@@ -285,7 +285,7 @@ type Batch struct {
 // NewBatch returns an empty batch.
 func NewBatch() *Batch {
 	b := &Batch{}
-	for _, c := range []**dictColumn{&b.resourceID, &b.mac, &b.rule, &b.aclID, &b.flowLogID, &b.encryption} {
+	for _, c := range []**dictColumn{&b.resourceID, &b.mac, &b.rule, &b.aclID, &b.flowLogID, &b.encryption, &b.srcIP, &b.dstIP} {
 		*c = newDictColumn()
 	}
 	b.source.table = &sourceBytes
@@ -293,15 +293,31 @@ func NewBatch() *Batch {
 	b.direction.table, b.direction.nullable = &directionBytes, true
 	b.decision.table, b.decision.nullable = &decisionBytes, true
 	b.state.table, b.state.nullable = &stateBytes, true
-	b.srcIP.offsets = []int32{0}
-	b.dstIP.offsets = []int32{0}
 	b.time.typ = tsType
 	b.endTime.typ, b.endTime.nullable = tsType, true
 	for _, c := range []*int64Column{&b.packetsOut, &b.bytesOut, &b.packetsIn, &b.bytesIn} {
 		c.typ, c.nullable = arrow.PrimitiveTypes.Int64, true
 	}
 	b.tcpFlags.nullable, b.vlan.nullable = true, true
+	b.grow(RowGroupRows)
 	return b
+}
+
+// grow reserves room for n rows in the fixed-width columns, so that a
+// batch filling up does not copy them again and again.
+func (b *Batch) grow(n int) {
+	for _, c := range []*int64Column{&b.time, &b.endTime, &b.packetsOut, &b.bytesOut, &b.packetsIn, &b.bytesIn} {
+		c.v = make([]int64, 0, n)
+	}
+	for _, c := range []*int32Column{&b.srcPort, &b.dstPort, &b.proto, &b.tcpFlags, &b.vlan} {
+		c.v = make([]int32, 0, n)
+	}
+	for _, c := range []*dictColumn{b.resourceID, b.mac, b.rule, b.aclID, b.flowLogID, b.encryption, b.srcIP, b.dstIP} {
+		c.idx = make([]int32, 0, n)
+	}
+	for _, c := range []*enumColumn{&b.source, &b.protocol, &b.direction, &b.decision, &b.state} {
+		c.idx = make([]int32, 0, n)
+	}
 }
 
 // Len returns the number of rows appended since the last Reset.
@@ -326,8 +342,8 @@ func (b *Batch) Append(f *Flow) {
 		b.flowLogID.append(f.FlowLogID, len(f.FlowLogID) > 0)
 		b.context = f.Context
 	}
-	b.srcIP.append(f.SrcIP)
-	b.dstIP.append(f.DstIP)
+	b.srcIP.append(f.SrcIP, true)
+	b.dstIP.append(f.DstIP, true)
 	b.srcPort.append(f.SrcPort, true)
 	b.dstPort.append(f.DstPort, true)
 	b.protocol.append(uint8(f.Proto))

@@ -30,8 +30,8 @@ func TestPartitionWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := NewPartitionWriter(ds, 0)
-	w.MaxOpen = 2       // hours 0..5 in runs of 100 rows: files get closed
-	w.MaxBuffered = 250 // and batches flushed early
+	w.MaxOpen = 2    // hours 0..5 in runs of 100 rows: files get closed
+	w.MaxBatches = 1 // and batches written early
 	rows := sampleFlows(3000)
 	for i := range rows {
 		rows[i].Time = 1714521600_000000 + int64(i/100%6)*3600_000000 + int64(i) // 2024-05-01

@@ -102,6 +102,7 @@ func ParquetProperties() *parquet.WriterProperties {
 		parquet.WithDataPageSize(1 << 20),
 		parquet.WithCreatedBy("flowlens"),
 		parquet.WithAllocator(pagePool),
+		parquet.WithDictionaryPageSizeLimit(8 << 20),
 	}
 	for _, f := range Schema.Fields() {
 		switch f.Type.ID() {

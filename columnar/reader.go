@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -64,4 +65,21 @@ func ScanDataset(ctx context.Context, root string, cols []string, fn func(rec ar
 		}
 	}
 	return nil
+}
+
+// StringValue returns row i of a string column, plain or dictionary
+// encoded, and "" for null.
+func StringValue(a arrow.Array, i int) string {
+	if a.IsNull(i) {
+		return ""
+	}
+	switch x := a.(type) {
+	case *array.String:
+		return x.Value(i)
+	case *array.Dictionary:
+		if d, ok := x.Dictionary().(*array.String); ok {
+			return d.Value(x.GetValueIndex(i))
+		}
+	}
+	return ""
 }

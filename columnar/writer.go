@@ -19,27 +19,29 @@ type Sink interface {
 // Parquet files in a dataset's staging directory. Memory and file
 // descriptors stay bounded whatever the time span of the input: at most
 // MaxOpen files are open (the least recently used is closed when another
-// is needed), and at most MaxBuffered rows wait in memory (the largest
-// batch is written as a row group when there are more). Row groups hold
-// RowGroupRows rows unless input interleaves many hours. A
-// PartitionWriter is not safe for concurrent use: give each worker its own.
+// is needed), and at most MaxBatches partitions gather rows in memory at
+// once, each in a batch of up to RowGroupRows rows that becomes one row
+// group. When rows arrive for another hour, the least recently used batch
+// is written out early and reused. Feeding inputs in time order keeps that
+// rare. A PartitionWriter is not safe for concurrent use: give each worker
+// its own.
 type PartitionWriter struct {
-	ds          *Dataset
-	name        string // file name prefix
-	MaxOpen     int
-	MaxBuffered int
+	ds         *Dataset
+	name       string // file name prefix
+	MaxOpen    int
+	MaxBatches int
 
-	open     map[int64]*partition
-	buffered int      // rows in all batches
-	spare    []*Batch // batches of closed partitions, for reuse
-	tick     int64
-	seq      int
-	staged   []StagedFile
+	open    map[int64]*partition
+	batches int      // partitions holding a batch
+	spare   []*Batch // batches not in use
+	tick    int64
+	seq     int
+	staged  []StagedFile
 }
 
 type partition struct {
 	hour  int64
-	batch *Batch
+	batch *Batch // nil while the partition gathers no rows
 	file  *AtomicFile
 	w     RecordWriter
 	rel   string
@@ -54,7 +56,8 @@ func (d *Dataset) Sink(worker int) Sink { return NewPartitionWriter(d, worker) }
 // NewPartitionWriter returns a writer whose files are named
 // <dataset prefix>-<worker>-<n>.parquet.
 func NewPartitionWriter(ds *Dataset, worker int) *PartitionWriter {
-	return &PartitionWriter{ds: ds, name: fmt.Sprintf("%s-w%d", ds.FilePrefix(), worker), MaxOpen: 32, MaxBuffered: 2 * RowGroupRows, open: map[int64]*partition{}}
+	return &PartitionWriter{ds: ds, name: fmt.Sprintf("%s-w%d", ds.FilePrefix(), worker),
+		MaxOpen: 32, MaxBatches: 3, open: map[int64]*partition{}}
 }
 
 const microsPerHour = 3600 * 1e6
@@ -73,34 +76,46 @@ func (w *PartitionWriter) Append(f *Flow) error {
 			}
 		}
 		p = &partition{hour: hour}
-		if n := len(w.spare); n > 0 {
-			p.batch, w.spare = w.spare[n-1], w.spare[:n-1]
-		} else {
-			p.batch = NewBatch()
-		}
 		w.open[hour] = p
 	}
 	w.tick++
 	p.used = w.tick
+	if p.batch == nil {
+		if err := w.giveBatch(p); err != nil {
+			return err
+		}
+	}
 	p.batch.Append(f)
-	w.buffered++
 	if p.batch.Len() >= RowGroupRows {
 		return w.flushBatch(p)
-	}
-	if w.buffered > w.MaxBuffered {
-		return w.flushBatch(w.largest())
 	}
 	return nil
 }
 
-func (w *PartitionWriter) largest() *partition {
-	var big *partition
-	for _, p := range w.open {
-		if big == nil || p.batch.Len() > big.batch.Len() {
-			big = p
+// giveBatch finds a batch for p: a spare one, a new one while fewer than
+// MaxBatches exist, or the least recently used one, written out first.
+func (w *PartitionWriter) giveBatch(p *partition) error {
+	switch {
+	case len(w.spare) > 0:
+		n := len(w.spare)
+		p.batch, w.spare = w.spare[n-1], w.spare[:n-1]
+	case w.batches < w.MaxBatches:
+		p.batch = NewBatch()
+	default:
+		var lru *partition
+		for _, q := range w.open {
+			if q.batch != nil && q != p && (lru == nil || q.used < lru.used) {
+				lru = q
+			}
 		}
+		if err := w.flushBatch(lru); err != nil {
+			return err
+		}
+		p.batch, lru.batch = lru.batch, nil
+		return nil
 	}
-	return big
+	w.batches++
+	return nil
 }
 
 func (w *PartitionWriter) flushBatch(p *partition) error {
@@ -129,20 +144,20 @@ func (w *PartitionWriter) flushBatch(p *partition) error {
 		return fmt.Errorf("write %s: %w", p.rel, err)
 	}
 	p.rows += int64(p.batch.Len())
-	w.buffered -= p.batch.Len()
 	p.batch.Reset()
 	return nil
 }
 
 func (w *PartitionWriter) closePartition(p *partition) error {
 	delete(w.open, p.hour)
-	if err := w.flushBatch(p); err != nil {
-		return err
-	}
-	if len(w.spare) < 2 {
+	if p.batch != nil {
+		if err := w.flushBatch(p); err != nil {
+			return err
+		}
 		w.spare = append(w.spare, p.batch)
+		w.batches--
+		p.batch = nil
 	}
-	p.batch = nil
 	if p.w == nil {
 		return nil
 	}

@@ -118,8 +118,14 @@ func Convert(ctx context.Context, inputs []Input, target Target, cfg Config, pro
 			mine = append(mine, in)
 		}
 	}
-	// Largest first keeps the workers busy to the end.
-	sort.SliceStable(mine, func(i, j int) bool { return mine[i].Size > mine[j].Size })
+	// Hour by hour keeps each worker's rows in few partitions at a time;
+	// within an hour, largest first keeps the workers busy to the end.
+	sort.SliceStable(mine, func(i, j int) bool {
+		if hi, hj := mine[i].Info.Hour, mine[j].Info.Hour; !hi.Equal(hj) {
+			return hi.Before(hj)
+		}
+		return mine[i].Size > mine[j].Size
+	})
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

@@ -187,7 +187,7 @@ func summarise(ctx context.Context, w io.Writer, root string) error {
 		func(rec arrow.RecordBatch) error {
 			ts := rec.Column(0).(*array.Timestamp)
 			src := rec.Column(1).(*array.Dictionary)
-			sip, dip := rec.Column(2).(*array.String), rec.Column(3).(*array.String)
+			sip, dip := rec.Column(2), rec.Column(3)
 			port := rec.Column(4).(*array.Int32)
 			proto := rec.Column(5).(*array.Dictionary)
 			dec := rec.Column(6).(*array.Dictionary)
@@ -206,7 +206,7 @@ func summarise(ctx context.Context, w io.Writer, root string) error {
 				bySource[str(src, i)]++
 				d := str(dec, i)
 				byDecision[d]++
-				pairs[sip.Value(i)+" → "+dip.Value(i)]++
+				pairs[columnar.StringValue(sip, i)+" → "+columnar.StringValue(dip, i)]++
 				if d == "deny" {
 					denied[fmt.Sprintf("%s/%d", str(proto, i), port.Value(i))]++
 				}

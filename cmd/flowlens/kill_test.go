@@ -90,11 +90,11 @@ func datasetRows(t *testing.T, root string) []string {
 	cols := []string{"time", "src_ip", "dst_ip", "src_port", "dst_port", "state", "bytes_out"}
 	err := columnar.ScanDataset(context.Background(), root, cols, func(rec arrow.RecordBatch) error {
 		ts := rec.Column(0).(*array.Timestamp)
-		sip, dip := rec.Column(1).(*array.String), rec.Column(2).(*array.String)
+		sip, dip := rec.Column(1), rec.Column(2)
 		sp, dp := rec.Column(3).(*array.Int32), rec.Column(4).(*array.Int32)
 		bo := rec.Column(6).(*array.Int64)
 		for i := 0; i < int(rec.NumRows()); i++ {
-			rows = append(rows, fmt.Sprintf("%d %s %s %d %d %d %v", ts.Value(i), sip.Value(i), dip.Value(i), sp.Value(i), dp.Value(i), bo.Value(i), bo.IsNull(i)))
+			rows = append(rows, fmt.Sprintf("%d %s %s %d %d %d %v", ts.Value(i), columnar.StringValue(sip, i), columnar.StringValue(dip, i), sp.Value(i), dp.Value(i), bo.Value(i), bo.IsNull(i)))
 		}
 		return nil
 	})
