@@ -50,9 +50,11 @@ func ParseBlobPath(p string) (info PathInfo, ok bool, err error) {
 	}
 	info.Key = strings.Join(segs[keyFrom:], "/")
 
+	// The resource id runs up to the first key=value segment (y=, or
+	// macAddress= in paths without a date) or the file name.
 	i := at + 1
 	var id []string
-	for ; i < len(segs) && !strings.HasPrefix(segs[i], "y="); i++ {
+	for ; i < len(segs)-1 && !strings.Contains(segs[i], "="); i++ {
 		if segs[i] != "" {
 			id = append(id, segs[i])
 		}
@@ -66,6 +68,9 @@ func ParseBlobPath(p string) (info PathInfo, ok bool, err error) {
 	seen := 0
 	names := [4]string{"y=", "m=", "d=", "h="}
 	for ; i < len(segs) && seen < 4; i++ {
+		if seen == 0 && !strings.HasPrefix(segs[i], "y=") {
+			break // no date in this path
+		}
 		if !strings.HasPrefix(segs[i], names[seen]) {
 			return info, true, fmt.Errorf("blob path %q: expected %s…, found %q", p, names[seen], segs[i])
 		}
@@ -82,6 +87,9 @@ func ParseBlobPath(p string) (info PathInfo, ok bool, err error) {
 			return info, true, fmt.Errorf("blob path %q: date y=%d/m=%d/d=%d/h=%d out of range", p, y, m, d, h)
 		}
 		info.Hour = time.Date(y, time.Month(m), d, h, 0, 0, 0, time.UTC)
+		if info.Hour.Day() != d {
+			return info, true, fmt.Errorf("blob path %q: no day %d in %d-%02d", p, d, y, m)
+		}
 	} else if seen > 0 {
 		return info, true, fmt.Errorf("blob path %q: incomplete y=/m=/d=/h= segments", p)
 	}

@@ -121,24 +121,23 @@ func TestParseBlobPathErrors(t *testing.T) {
 	}
 }
 
-// TestParseBlobPathKnownIssues holds paths the parser accepts but gets
-// wrong; each subtest skips with a BUG note while the issue stands.
-func TestParseBlobPathKnownIssues(t *testing.T) {
+// TestParseBlobPathEdges: paths without a date, and impossible dates.
+func TestParseBlobPathEdges(t *testing.T) {
 	t.Run("no date segments", func(t *testing.T) {
-		// Hour is documented as zero for a path without y=/m=/d=/h=, but
-		// the resource id then runs to the end of the path.
+		// Hour is zero for a path without y=/m=/d=/h=; the resource id
+		// ends at the first key=value segment.
 		got, ok, err := ParseBlobPath("/d/resourceId=/S/RG/NSG/macAddress=AA/PT1H.json")
 		if !ok || err != nil {
 			t.Fatalf("ok=%v err=%v", ok, err)
 		}
 		if got.ResourceID != "/S/RG/NSG" || got.MAC != "AA" || !got.Hour.IsZero() {
-			t.Skipf("BUG: without date segments, ResourceID=%q MAC=%q (want /S/RG/NSG, AA)", got.ResourceID, got.MAC)
+			t.Errorf("without date segments, ResourceID=%q MAC=%q (want /S/RG/NSG, AA)", got.ResourceID, got.MAC)
 		}
 	})
 	t.Run("day 31 in February", func(t *testing.T) {
 		got, ok, err := ParseBlobPath("/d/resourceId=/S/y=2024/m=02/d=31/h=00/PT1H.json")
 		if ok && err == nil {
-			t.Skipf("BUG: d=31 in February is accepted and normalised to %v", got.Hour)
+			t.Errorf("d=31 in February is accepted and normalised to %v", got.Hour)
 		}
 	})
 }

@@ -29,7 +29,8 @@ type Decoder struct {
 	p       fastjson.Parser
 	tp      TupleParser
 	fix     []byte
-	mac     []byte
+	recMAC  []byte // the record's (or default) MAC, normalised
+	flowMAC []byte // an inner flow's MAC, normalised
 	row     columnar.Flow
 	tuple   int
 	context uint64 // numbers the tuple groups, for columnar.Flow.Context
@@ -66,10 +67,12 @@ func (d *Decoder) Decode(rec []byte, def Defaults, e Emitter) (RecordInfo, error
 	d.tuple = 0
 	row := &d.row
 	row.ResourceID = def.ResourceID
-	row.MAC = d.normMAC(def.MAC)
-	if mac := stringField(o, "macAddress"); len(mac) > 0 {
-		row.MAC = d.normMAC(mac)
+	mac := def.MAC
+	if m := stringField(o, "macAddress"); len(m) > 0 {
+		mac = m
 	}
+	d.recMAC = normMAC(d.recMAC[:0], mac)
+	row.MAC = d.recMAC
 
 	if fr := objField(o, "flowRecords"); fr != nil || objField(o, "flowLogVersion") != nil {
 		info.Format = FormatVNet
@@ -140,7 +143,8 @@ func (d *Decoder) Decode(rec []byte, def Defaults, e Emitter) (RecordInfo, error
 		for _, in := range inner {
 			row.MAC = recMAC
 			if mac := stringField(in, "mac"); len(mac) > 0 {
-				row.MAC = d.normMAC(mac)
+				d.flowMAC = normMAC(d.flowMAC[:0], mac)
+				row.MAC = d.flowMAC
 			}
 			if err := d.tuples(in, info.Format, e, &info); err != nil {
 				return info, err
@@ -188,23 +192,9 @@ func (d *Decoder) tuples(v *fastjson.Value, f Format, e Emitter, info *RecordInf
 	return nil
 }
 
-// normMAC returns a MAC address in Azure's form: 12 upper-case hex digits.
-// Other forms (with separators) are kept as logged, upper-cased.
-func (d *Decoder) normMAC(mac []byte) []byte {
-	lower := false
-	sep := false
-	for _, c := range mac {
-		if c >= 'a' && c <= 'z' {
-			lower = true
-		}
-		if c == ':' || c == '-' {
-			sep = true
-		}
-	}
-	if !lower && !sep {
-		return mac
-	}
-	d.mac = d.mac[:0]
+// normMAC appends a MAC address in Azure's form to dst: 12 upper-case hex
+// digits, separators dropped. Other forms are kept, upper-cased.
+func normMAC(dst, mac []byte) []byte {
 	for _, c := range mac {
 		if c == ':' || c == '-' {
 			continue
@@ -212,12 +202,12 @@ func (d *Decoder) normMAC(mac []byte) []byte {
 		if c >= 'a' && c <= 'z' {
 			c -= 'a' - 'A'
 		}
-		d.mac = append(d.mac, c)
+		dst = append(dst, c)
 	}
-	if len(d.mac) != 12 {
-		return bytes.ToUpper(mac)
+	if len(dst) != 12 {
+		return append(dst[:0], bytes.ToUpper(mac)...)
 	}
-	return d.mac
+	return dst
 }
 
 func badRecord(msg string) error {
@@ -287,7 +277,31 @@ func arrayField(v *fastjson.Value, key string) ([]*fastjson.Value, error) {
 // hasTrailingComma reports whether a comma is followed (after whitespace)
 // by a closing bracket or brace outside strings.
 func hasTrailingComma(b []byte) bool {
-	return len(stripTrailingCommas(nil, b)) != len(b)
+	inStr := false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inStr {
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr = true
+		case ',':
+			j := i + 1
+			for j < len(b) && isSpace(b[j]) {
+				j++
+			}
+			if j < len(b) && (b[j] == ']' || b[j] == '}') {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // stripTrailingCommas appends b to dst without commas that directly

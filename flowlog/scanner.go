@@ -34,8 +34,9 @@ type Scanner struct {
 	// with ErrTooLarge.
 	MaxRecord int
 
-	crc       uint32
-	hashed    int  // buf index up to which crc covers
+	crc       uint32 // CRC-32C of the stream before buf[hashed]
+	endCRC    uint32 // CRC-32C of the stream before recordEnd
+	hashed    int    // buf index up to which crc covers
 	trailing  bool // the last record had a trailing comma before } or ]
 	consumed  int64
 	recordEnd int64
@@ -44,6 +45,7 @@ type Scanner struct {
 	// reject it. Buffer indices.
 	pending            bool
 	lastStart, lastEnd int
+	endMode            string // mode at recordEnd
 }
 
 type scanState uint8
@@ -70,7 +72,7 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 // NewScanner returns a scanner reading r from the start of a stream.
 func NewScanner(r io.Reader) *Scanner {
-	return &Scanner{r: r, buf: make([]byte, initialBufSize), MaxRecord: defaultMaxRec}
+	return &Scanner{r: r, buf: make([]byte, initialBufSize), MaxRecord: defaultMaxRec, endMode: ModeTop}
 }
 
 // ResumeScanner returns a scanner continuing a stream at offset, where an
@@ -80,7 +82,7 @@ func NewScanner(r io.Reader) *Scanner {
 func ResumeScanner(r io.Reader, offset int64, mode string, crc uint32) *Scanner {
 	s := NewScanner(r)
 	s.base = offset
-	s.crc = crc
+	s.crc, s.endCRC = crc, crc
 	s.recordEnd = offset
 	switch mode {
 	case ModeWrapped:
@@ -90,11 +92,19 @@ func ResumeScanner(r io.Reader, offset int64, mode string, crc uint32) *Scanner 
 	default:
 		s.state = stTop
 	}
+	s.endMode = s.curMode()
 	return s
 }
 
-// Mode reports where the scanner stands, for ResumeScanner.
+// Mode reports the mode of the resume point End returns, for
+// ResumeScanner.
 func (s *Scanner) Mode() string {
+	s.accept()
+	return s.endMode
+}
+
+// curMode is the mode of the scanner's current position.
+func (s *Scanner) curMode() string {
 	switch {
 	case s.state == stArray && s.wrap:
 		return ModeWrapped
@@ -108,7 +118,7 @@ func (s *Scanner) Mode() string {
 // CRC-32C of the stream's bytes before it.
 func (s *Scanner) End() (offset int64, crc uint32) {
 	s.accept()
-	return s.recordEnd, s.crc
+	return s.recordEnd, s.endCRC
 }
 
 // Done reports whether the scan has ended: at the end of the input, or
@@ -124,15 +134,27 @@ func (s *Scanner) accept() {
 	s.crc = crc32.Update(s.crc, crcTable, s.buf[s.hashed:s.lastEnd])
 	s.hashed = s.lastEnd
 	s.recordEnd = s.base + int64(s.lastEnd)
+	s.endCRC = s.crc
+	s.endMode = s.curMode()
 }
 
 // skipTo consumes the input up to buffer index i, which becomes the
 // resume point.
 func (s *Scanner) skipTo(i int) {
-	s.crc = crc32.Update(s.crc, crcTable, s.buf[s.hashed:i])
-	s.hashed = i
+	s.hashTo(i)
 	s.recordEnd = s.base + int64(i)
+	s.endCRC = s.crc
 	s.pos = i
+	s.endMode = s.curMode()
+}
+
+// hashTo adds the bytes before buffer index i to the running CRC, so that
+// the buffer need not keep them.
+func (s *Scanner) hashTo(i int) {
+	if i > s.hashed {
+		s.crc = crc32.Update(s.crc, crcTable, s.buf[s.hashed:i])
+		s.hashed = i
+	}
 }
 
 // Resync rejects the record last returned, which its decoder found
@@ -277,6 +299,9 @@ func (s *Scanner) skipSpace(commas bool) (bool, error) {
 			}
 		}
 	more:
+		if !s.pending {
+			s.hashTo(s.pos) // blanks between records need not stay buffered
+		}
 		if _, err := s.fill(s.pos); err != nil {
 			if errors.Is(err, io.EOF) {
 				return s.pos < s.end, nil
@@ -434,22 +459,44 @@ func (s *Scanner) record() ([]byte, int64, error) {
 
 // span consumes one JSON value starting at pos (an object, array, string
 // or literal) by brace matching and returns its length. It records whether
-// a trailing comma appeared.
+// a trailing comma appeared. A value longer than MaxRecord is consumed
+// without being kept (its bytes are dropped as they are scanned) and
+// reported as ErrTooLarge; the scan goes on after it.
 func (s *Scanner) span() (int, error) {
 	start := s.pos
+	startOff := s.base + int64(start)
 	k := 0 // offset from start
 	depth := 0
 	var last byte
+	discard := false
 	s.trailing = false
+
+	// refill reads more input. Past MaxRecord it first looks for a record
+	// swallowed by damage, then drops what was scanned, up to cut.
+	refill := func(cut int) (int, error) {
+		if !discard && s.end-start > s.MaxRecord {
+			if i := findRecordStart(s.buf[:s.end], start+1); i >= 0 {
+				return 0, s.resyncAt(start, i)
+			}
+			discard = true
+		}
+		keep := start
+		if discard {
+			s.hashTo(cut)
+			keep = cut
+		}
+		shift, err := s.fill(keep)
+		start -= shift
+		if err != nil {
+			return shift, s.spanFailed(start, startOff, err)
+		}
+		return shift, nil
+	}
+
 	for {
 		if start+k >= s.end {
-			if s.end-start > s.MaxRecord {
-				return 0, s.spanFailed(start, ErrTooLarge)
-			}
-			shift, err := s.fill(start)
-			start -= shift
-			if err != nil {
-				return 0, s.spanFailed(start, err)
+			if _, err := refill(s.end); err != nil {
+				return 0, err
 			}
 			continue
 		}
@@ -462,20 +509,23 @@ func (s *Scanner) span() (int, error) {
 			for {
 				q := bytes.IndexByte(s.buf[j:s.end], '"')
 				if q < 0 {
-					if s.end-start > s.MaxRecord {
-						return 0, s.spanFailed(start, ErrTooLarge)
+					// Nothing in [j, end): search on from there, keeping a
+					// trailing run of backslashes.
+					cut := s.end
+					for cut > j && s.buf[cut-1] == '\\' {
+						cut--
 					}
-					shift, err := s.fill(start)
-					start -= shift
-					j -= shift
+					j = s.end
+					shift, err := refill(cut)
 					if err != nil {
-						return 0, s.spanFailed(start, err)
+						return 0, err
 					}
+					j -= shift
 					continue
 				}
 				q += j
 				bs := 0
-				for p := q - 1; s.buf[p] == '\\'; p-- {
+				for p := q - 1; p >= 0 && s.buf[p] == '\\'; p-- {
 					bs++
 				}
 				if bs%2 == 0 {
@@ -509,10 +559,10 @@ func (s *Scanner) span() (int, error) {
 				if depth < 0 {
 					return 0, s.errAt(start+k-1, ErrBadJSON, "unbalanced "+quoteByte(c))
 				}
-				if k > s.MaxRecord {
+				if n := s.base + int64(s.pos) - startOff; n > int64(s.MaxRecord) {
 					s.skipTo(s.pos)
-					return 0, &Error{Offset: s.base + int64(start), Record: -1, Tuple: -1, Field: -1, Err: ErrTooLarge,
-						Msg: "record of " + itoa(k) + " bytes exceeds " + itoa(s.MaxRecord)}
+					return 0, &Error{Offset: startOff, Record: -1, Tuple: -1, Field: -1, Err: ErrTooLarge,
+						Msg: "record of " + strconv.FormatInt(n, 10) + " bytes exceeds " + itoa(s.MaxRecord) + "; skipped"}
 				}
 				return k, nil
 			}
@@ -534,26 +584,30 @@ func (s *Scanner) span() (int, error) {
 	}
 }
 
-// spanFailed handles the end of the input (or of the size limit) inside a
-// value that starts at buffer index start. If a record starts inside it,
-// the value was damaged (an unbalanced quote or brace swallowed what
-// follows): the scan resumes there. Otherwise the input was cut short.
-func (s *Scanner) spanFailed(start int, err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, ErrTooLarge) {
+// resyncAt reports a damaged value at buffer index start and moves the
+// scan to the record found inside it at index i.
+func (s *Scanner) resyncAt(start, i int) error {
+	off := s.base + int64(start)
+	s.skipTo(i)
+	return &Error{Offset: off, Record: -1, Tuple: -1, Field: -1, Err: ErrBadJSON,
+		Msg: "unbalanced record; resuming at the record at offset " + strconv.FormatInt(s.base+int64(i), 10)}
+}
+
+// spanFailed handles the end of the input inside a value that starts at
+// buffer index start (stream offset startOff; the start may be gone from
+// the buffer). If a record starts inside the value, the value was damaged
+// (an unbalanced quote or brace swallowed what follows): the scan resumes
+// there. Otherwise the input was cut short.
+func (s *Scanner) spanFailed(start int, startOff int64, err error) error {
+	if errors.Is(err, io.EOF) && start >= 0 {
 		if i := findRecordStart(s.buf[:s.end], start+1); i >= 0 {
-			off := s.base + int64(start)
-			s.skipTo(i)
-			return &Error{Offset: off, Record: -1, Tuple: -1, Field: -1, Err: ErrBadJSON,
-				Msg: "unbalanced record; resuming at the record at offset " + strconv.FormatInt(s.base+int64(i), 10)}
+			return s.resyncAt(start, i)
 		}
 	}
-	switch {
-	case errors.Is(err, io.EOF):
-		return s.errAt(start, ErrTruncated, "input ends inside a record")
-	case errors.Is(err, ErrTooLarge):
-		return s.errAt(start, ErrTooLarge, "record exceeds "+itoa(s.MaxRecord)+" bytes")
-	}
 	s.state = stDone
+	if errors.Is(err, io.EOF) {
+		return &Error{Offset: startOff, Record: -1, Tuple: -1, Field: -1, Err: ErrTruncated, Msg: "input ends inside a record"}
+	}
 	return err
 }
 
