@@ -37,7 +37,7 @@ type Scanner struct {
 	crc       uint32 // CRC-32C of the stream before buf[hashed]
 	endCRC    uint32 // CRC-32C of the stream before recordEnd
 	hashed    int    // buf index up to which crc covers
-	trailing  bool // the last record had a trailing comma before } or ]
+	trailing  bool   // the last record had a trailing comma before } or ]
 	consumed  int64
 	recordEnd int64
 
