@@ -73,6 +73,7 @@ func (v *validity) buffer() *memory.Buffer {
 // dictColumn builds a dictionary-encoded string column. Repeated values cost
 // one comparison with the previous value, or one map look-up.
 type dictColumn struct {
+	lead      int // nulls before the first value, not yet stored
 	idx       []int32
 	valid     validity
 	memo      map[string]int32
@@ -90,15 +91,28 @@ func (c *dictColumn) value(i int32) []byte { return c.data[c.offsets[i]:c.offset
 
 // repeat appends the value of the previous row again.
 func (c *dictColumn) repeat() {
+	if len(c.idx) == 0 {
+		c.lead++
+		return
+	}
 	n := len(c.idx)
 	c.valid.set(n, c.lastValid)
 	c.idx = append(c.idx, c.idx[n-1])
 }
 
 func (c *dictColumn) append(b []byte, ok bool) {
-	n := len(c.idx)
-	c.valid.set(n, ok)
 	c.lastValid = ok
+	if !ok && len(c.idx) == 0 {
+		c.lead++
+		return
+	}
+	if c.lead > 0 {
+		for ; c.lead > 0; c.lead-- {
+			c.valid.set(len(c.idx), false)
+			c.idx = append(c.idx, 0)
+		}
+	}
+	c.valid.set(len(c.idx), ok)
 	if !ok {
 		c.idx = append(c.idx, 0)
 		return
@@ -122,8 +136,13 @@ func (c *dictColumn) array() arrow.Array {
 	dict := array.NewData(arrow.BinaryTypes.String, len(c.offsets)-1,
 		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.offsets)), memory.NewBufferBytes(c.data)}, nil, 0, 0)
 	defer dict.Release()
-	data := array.NewData(dictType, len(c.idx),
-		[]*memory.Buffer{c.valid.buffer(), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.idx))}, nil, c.valid.nulls, 0)
+	valid, idx, nulls := c.valid.buffer(), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.idx)), c.valid.nulls
+	n := len(c.idx)
+	if c.lead > 0 { // all null
+		n, nulls = c.lead, c.lead
+		valid, idx = memory.NewBufferBytes(zeroBytes((n+7)/8)), memory.NewBufferBytes(zeroBytes(4*n))
+	}
+	data := array.NewData(dictType, n, []*memory.Buffer{valid, idx}, nil, nulls, 0)
 	data.SetDictionary(dict)
 	defer data.Release()
 	return array.MakeFromData(data)
@@ -132,6 +151,7 @@ func (c *dictColumn) array() arrow.Array {
 // reset empties the column. The dictionary is dropped too, so that every
 // batch carries only the values it uses.
 func (c *dictColumn) reset() {
+	c.lead = 0
 	c.idx = c.idx[:0]
 	c.valid.reset()
 	clear(c.memo)
@@ -195,6 +215,22 @@ func (c *enumColumn) reset() {
 	c.used = c.used[:0]
 }
 
+// zeros backs the buffers of all-null columns; nothing writes to it.
+var zeros = make([]byte, 8*RowGroupRows)
+
+func zeroBytes(n int) []byte {
+	if n <= len(zeros) {
+		return zeros[:n:n]
+	}
+	return make([]byte, n)
+}
+
+// allNull returns the data of n nulls of a fixed-width type.
+func allNull(typ arrow.DataType, n, width int) *array.Data {
+	return array.NewData(typ, n, []*memory.Buffer{memory.NewBufferBytes(zeroBytes((n + 7) / 8)),
+		memory.NewBufferBytes(zeroBytes(width * n))}, nil, n, 0)
+}
+
 type stringColumn struct {
 	offsets []int32
 	data    []byte
@@ -218,6 +254,7 @@ func (c *stringColumn) reset() {
 }
 
 type int32Column struct {
+	lead     int // nulls before the first value, not yet stored
 	v        []int32
 	valid    validity
 	nullable bool
@@ -225,21 +262,35 @@ type int32Column struct {
 
 func (c *int32Column) append(x int32, ok bool) {
 	if c.nullable {
+		if !ok && len(c.v) == 0 {
+			c.lead++
+			return
+		}
+		for ; c.lead > 0; c.lead-- {
+			c.valid.set(len(c.v), false)
+			c.v = append(c.v, 0)
+		}
 		c.valid.set(len(c.v), ok)
 	}
 	c.v = append(c.v, x)
 }
 
 func (c *int32Column) array() arrow.Array {
-	data := array.NewData(arrow.PrimitiveTypes.Int32, len(c.v),
-		[]*memory.Buffer{c.valid.buffer(), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.v))}, nil, c.valid.nulls, 0)
+	var data *array.Data
+	if c.lead > 0 {
+		data = allNull(arrow.PrimitiveTypes.Int32, c.lead, 4)
+	} else {
+		data = array.NewData(arrow.PrimitiveTypes.Int32, len(c.v),
+			[]*memory.Buffer{c.valid.buffer(), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.v))}, nil, c.valid.nulls, 0)
+	}
 	defer data.Release()
 	return array.MakeFromData(data)
 }
 
-func (c *int32Column) reset() { c.v = c.v[:0]; c.valid.reset() }
+func (c *int32Column) reset() { c.lead = 0; c.v = c.v[:0]; c.valid.reset() }
 
 type int64Column struct {
+	lead     int // nulls before the first value, not yet stored
 	v        []int64
 	valid    validity
 	typ      arrow.DataType
@@ -248,19 +299,32 @@ type int64Column struct {
 
 func (c *int64Column) append(x int64, ok bool) {
 	if c.nullable {
+		if !ok && len(c.v) == 0 {
+			c.lead++
+			return
+		}
+		for ; c.lead > 0; c.lead-- {
+			c.valid.set(len(c.v), false)
+			c.v = append(c.v, 0)
+		}
 		c.valid.set(len(c.v), ok)
 	}
 	c.v = append(c.v, x)
 }
 
 func (c *int64Column) array() arrow.Array {
-	data := array.NewData(c.typ, len(c.v),
-		[]*memory.Buffer{c.valid.buffer(), memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(c.v))}, nil, c.valid.nulls, 0)
+	var data *array.Data
+	if c.lead > 0 {
+		data = allNull(c.typ, c.lead, 8)
+	} else {
+		data = array.NewData(c.typ, len(c.v),
+			[]*memory.Buffer{c.valid.buffer(), memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(c.v))}, nil, c.valid.nulls, 0)
+	}
 	defer data.Release()
 	return array.MakeFromData(data)
 }
 
-func (c *int64Column) reset() { c.v = c.v[:0]; c.valid.reset() }
+func (c *int64Column) reset() { c.lead = 0; c.v = c.v[:0]; c.valid.reset() }
 
 // Batch accumulates flows column by column and turns them into Arrow record
 // batches without copying. The zero value is not usable: call NewBatch. A
@@ -306,13 +370,15 @@ func NewBatch() *Batch {
 // grow reserves room for n rows in the fixed-width columns, so that a
 // batch filling up does not copy them again and again.
 func (b *Batch) grow(n int) {
-	for _, c := range []*int64Column{&b.time, &b.endTime, &b.packetsOut, &b.bytesOut, &b.packetsIn, &b.bytesIn} {
+	// Columns most sources fill; the others (end_time, tcp_flags, vlan,
+	// acl_id, flow_log_id, encryption) cost nothing while they are null.
+	for _, c := range []*int64Column{&b.time, &b.packetsOut, &b.bytesOut, &b.packetsIn, &b.bytesIn} {
 		c.v = make([]int64, 0, n)
 	}
-	for _, c := range []*int32Column{&b.srcPort, &b.dstPort, &b.proto, &b.tcpFlags, &b.vlan} {
+	for _, c := range []*int32Column{&b.srcPort, &b.dstPort, &b.proto} {
 		c.v = make([]int32, 0, n)
 	}
-	for _, c := range []*dictColumn{b.resourceID, b.mac, b.rule, b.aclID, b.flowLogID, b.encryption, b.srcIP, b.dstIP} {
+	for _, c := range []*dictColumn{b.resourceID, b.mac, b.rule, b.srcIP, b.dstIP} {
 		c.idx = make([]int32, 0, n)
 	}
 	for _, c := range []*enumColumn{&b.source, &b.protocol, &b.direction, &b.decision, &b.state} {

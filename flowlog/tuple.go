@@ -31,10 +31,12 @@ func (f Format) source() columnar.Source {
 	return columnar.SourceUnknown
 }
 
-// TupleParser parses flow tuples into columnar.Flow rows. It owns the
-// buffers the parsed IP addresses live in: the SrcIP, DstIP and Encryption
-// slices it sets are valid until its next call. The zero value is ready to
-// use; a TupleParser is not safe for concurrent use.
+// TupleParser parses flow tuples into columnar.Flow rows. The SrcIP, DstIP
+// and Encryption slices it sets point into the tuple (when the text is
+// already canonical) or into the parser's own buffers (when it had to be
+// rewritten): they are valid until the parser's next call and while the
+// tuple's bytes are unchanged. The zero value is ready to use; a
+// TupleParser is not safe for concurrent use.
 type TupleParser struct {
 	src, dst [64]byte
 	fields   [16][]byte
@@ -238,12 +240,12 @@ func parseUint(b []byte, maxDigits int) (uint64, bool) {
 	return v, true
 }
 
-// canonicalIP validates an address and appends its canonical text form to
-// dst. Dotted-quad IPv4 without leading zeros is already canonical and is
-// copied as is; anything else goes through netip.
+// canonicalIP validates an address and returns its canonical text form:
+// b itself when it is already canonical (dotted-quad IPv4 without leading
+// zeros), else the form netip gives, appended to dst.
 func canonicalIP(dst, b []byte, field int) ([]byte, *TupleError) {
 	if ipv4Canonical(b) {
-		return append(dst, b...), nil
+		return b, nil
 	}
 	a, err := netip.ParseAddr(string(b))
 	if err != nil {

@@ -481,27 +481,30 @@ func TestTupleParseErrors(t *testing.T) {
 	}
 }
 
-// TestTupleParseBuffers checks that the addresses live in the parser, not
-// in the input, and that a parser's second Parse may overwrite them.
+// TestTupleParseBuffers checks that canonical addresses are taken from the
+// input as they are, rewritten ones live in the parser, and two parsers do
+// not share buffers.
 func TestTupleParseBuffers(t *testing.T) {
 	var p TupleParser
 	var row columnar.Flow
-	in := []byte("1578673943,10.244.1.69,10.244.0.4,49663,53,U,O,A,B,,,,")
+	in := []byte("1578673943,10.244.1.69,2001:DB8::0001,49663,53,U,O,A,B,,,,")
 	if err := p.Parse(in, FormatNSGv2, &row); err != nil {
 		t.Fatal(err)
 	}
-	copy(in, strings.Repeat("9", len(in))) // scribble over the input
-	if string(row.SrcIP) != "10.244.1.69" || string(row.DstIP) != "10.244.0.4" {
-		t.Errorf("addresses alias the input: %q %q", row.SrcIP, row.DstIP)
+	if string(row.SrcIP) != "10.244.1.69" || string(row.DstIP) != "2001:db8::1" {
+		t.Fatalf("addresses %q %q", row.SrcIP, row.DstIP)
 	}
-	// Two parsers do not share buffers.
+	copy(in, strings.Repeat("9", len(in))) // scribble over the input
+	if string(row.DstIP) != "2001:db8::1" {
+		t.Errorf("a rewritten address aliases the input: %q", row.DstIP)
+	}
 	var q TupleParser
 	var row2 columnar.Flow
-	if err := q.Parse([]byte("1,2001:db8::1,2001:db8::2,1,2,T,O,A"), FormatNSGv1, &row2); err != nil {
+	if err := q.Parse([]byte("1,2001:db8::5,2001:db8::2,1,2,T,O,A"), FormatNSGv1, &row2); err != nil {
 		t.Fatal(err)
 	}
-	if string(row.SrcIP) != "10.244.1.69" || string(row2.SrcIP) != "2001:db8::1" {
-		t.Errorf("parsers share buffers: %q %q", row.SrcIP, row2.SrcIP)
+	if string(row.DstIP) != "2001:db8::1" || string(row2.SrcIP) != "2001:db8::5" {
+		t.Errorf("parsers share buffers: %q %q", row.DstIP, row2.SrcIP)
 	}
 }
 
