@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +31,7 @@ type convertOptions struct {
 	jsonOut    bool
 	maxErrors  int
 	checkpoint int64
+	memLimitMB int64
 }
 
 func newConvertCmd() *cobra.Command {
@@ -62,6 +64,7 @@ Arrow IPC stream; no manifest is kept.`,
 	f.BoolVar(&o.jsonOut, "json", false, "print the summary as JSON on stdout")
 	f.IntVar(&o.maxErrors, "max-errors", 20, "skipped items to describe on stderr (the rest are only counted)")
 	f.Int64Var(&o.checkpoint, "checkpoint-mb", 512, "commit each worker's output after this many MB of input")
+	f.Int64Var(&o.memLimitMB, "memory-mb", -1, "soft memory limit in MiB for the garbage collector (default 64 + 64 per worker; 0: none; GOMEMLIMIT overrides)")
 	return c
 }
 
@@ -93,6 +96,7 @@ func runConvert(ctx context.Context, srcs []string, o convertOptions, stdout, st
 	if err != nil {
 		return err
 	}
+	setMemoryLimit(o.memLimitMB, o.workers)
 
 	var target flowlog.Target
 	var finish func() error
@@ -252,4 +256,18 @@ func startProgress(stderr io.Writer, total int64, prog *flowlog.Progress) (stop 
 		wg.Wait()
 		_ = bar.Finish()
 	}
+}
+
+// setMemoryLimit sets the garbage collector's soft memory limit, unless
+// GOMEMLIMIT does. Each worker keeps a few batches of rows (about 30 MiB)
+// and the Parquet writer's buffers; the limit makes the collector run
+// before the heap doubles, keeping the peak near the working set.
+func setMemoryLimit(mb int64, workers int) {
+	if os.Getenv("GOMEMLIMIT") != "" || mb == 0 {
+		return
+	}
+	if mb < 0 {
+		mb = 64 + 64*int64(workers)
+	}
+	debug.SetMemoryLimit(mb << 20)
 }
