@@ -1,7 +1,6 @@
 package flowlog
 
 import (
-	"bytes"
 	"net/netip"
 	"strconv"
 
@@ -50,21 +49,22 @@ const maxTupleFields = 16
 // the counters, and leaves every other field of row as it was. Errors are
 // *TupleError values wrapping ErrBadTuple.
 func (p *TupleParser) Parse(t []byte, f Format, row *columnar.Flow) error {
-	n := 0
-	for {
-		i := bytes.IndexByte(t, ',')
-		if n == maxTupleFields {
+	// Split at commas in one pass: tuples are short, and a byte loop beats
+	// a call to bytes.IndexByte per field.
+	n, from := 0, 0
+	for i, c := range t {
+		if c != ',' {
+			continue
+		}
+		if n == maxTupleFields-1 {
 			return &TupleError{Field: -1, Msg: "too many fields"}
 		}
-		if i < 0 {
-			p.fields[n] = t
-			n++
-			break
-		}
-		p.fields[n] = t[:i]
+		p.fields[n] = t[from:i]
 		n++
-		t = t[i+1:]
+		from = i + 1
 	}
+	p.fields[n] = t[from:]
+	n++
 	fs := p.fields[:n]
 	if f == FormatAuto {
 		switch n {
