@@ -3,6 +3,7 @@ package columnar
 import (
 	"bytes"
 	"fmt"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -253,51 +254,22 @@ func (c *stringColumn) reset() {
 	c.data = c.data[:0]
 }
 
-type int32Column struct {
+// fixedColumn builds a column of 32- or 64-bit integers (or timestamps).
+// A nullable column stores nothing while it holds only nulls.
+type fixedColumn[T int32 | int64] struct {
 	lead     int // nulls before the first value, not yet stored
-	v        []int32
-	valid    validity
-	nullable bool
-}
-
-func (c *int32Column) append(x int32, ok bool) {
-	if c.nullable {
-		if !ok && len(c.v) == 0 {
-			c.lead++
-			return
-		}
-		for ; c.lead > 0; c.lead-- {
-			c.valid.set(len(c.v), false)
-			c.v = append(c.v, 0)
-		}
-		c.valid.set(len(c.v), ok)
-	}
-	c.v = append(c.v, x)
-}
-
-func (c *int32Column) array() arrow.Array {
-	var data *array.Data
-	if c.lead > 0 {
-		data = allNull(arrow.PrimitiveTypes.Int32, c.lead, 4)
-	} else {
-		data = array.NewData(arrow.PrimitiveTypes.Int32, len(c.v),
-			[]*memory.Buffer{c.valid.buffer(), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.v))}, nil, c.valid.nulls, 0)
-	}
-	defer data.Release()
-	return array.MakeFromData(data)
-}
-
-func (c *int32Column) reset() { c.lead = 0; c.v = c.v[:0]; c.valid.reset() }
-
-type int64Column struct {
-	lead     int // nulls before the first value, not yet stored
-	v        []int64
+	v        []T
 	valid    validity
 	typ      arrow.DataType
 	nullable bool
 }
 
-func (c *int64Column) append(x int64, ok bool) {
+type (
+	int32Column = fixedColumn[int32]
+	int64Column = fixedColumn[int64]
+)
+
+func (c *fixedColumn[T]) append(x T, ok bool) {
 	if c.nullable {
 		if !ok && len(c.v) == 0 {
 			c.lead++
@@ -312,19 +284,19 @@ func (c *int64Column) append(x int64, ok bool) {
 	c.v = append(c.v, x)
 }
 
-func (c *int64Column) array() arrow.Array {
+func (c *fixedColumn[T]) array() arrow.Array {
 	var data *array.Data
 	if c.lead > 0 {
-		data = allNull(c.typ, c.lead, 8)
+		data = allNull(c.typ, c.lead, int(unsafe.Sizeof(T(0))))
 	} else {
 		data = array.NewData(c.typ, len(c.v),
-			[]*memory.Buffer{c.valid.buffer(), memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(c.v))}, nil, c.valid.nulls, 0)
+			[]*memory.Buffer{c.valid.buffer(), memory.NewBufferBytes(arrow.GetBytes(c.v))}, nil, c.valid.nulls, 0)
 	}
 	defer data.Release()
 	return array.MakeFromData(data)
 }
 
-func (c *int64Column) reset() { c.lead = 0; c.v = c.v[:0]; c.valid.reset() }
+func (c *fixedColumn[T]) reset() { c.lead = 0; c.v = c.v[:0]; c.valid.reset() }
 
 // Batch accumulates flows column by column and turns them into Arrow record
 // batches without copying. The zero value is not usable: call NewBatch. A
@@ -361,6 +333,9 @@ func NewBatch() *Batch {
 	b.endTime.typ, b.endTime.nullable = tsType, true
 	for _, c := range []*int64Column{&b.packetsOut, &b.bytesOut, &b.packetsIn, &b.bytesIn} {
 		c.typ, c.nullable = arrow.PrimitiveTypes.Int64, true
+	}
+	for _, c := range []*int32Column{&b.srcPort, &b.dstPort, &b.proto, &b.tcpFlags, &b.vlan} {
+		c.typ = arrow.PrimitiveTypes.Int32
 	}
 	b.tcpFlags.nullable, b.vlan.nullable = true, true
 	b.grow(RowGroupRows)
