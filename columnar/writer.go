@@ -1,6 +1,7 @@
 package columnar
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -46,6 +47,7 @@ type partition struct {
 	w     RecordWriter
 	rel   string
 	cw    *countWriter
+	buf   *bufio.Writer // batches the Parquet writer's many small writes
 	rows  int64
 	used  int64
 }
@@ -129,7 +131,8 @@ func (w *PartitionWriter) flushBatch(p *partition) error {
 		if err != nil {
 			return err
 		}
-		p.cw = &countWriter{w: f}
+		p.buf = bufio.NewWriterSize(f, 1<<20)
+		p.cw = &countWriter{w: p.buf}
 		pw, err := NewParquetWriter(p.cw)
 		if err != nil {
 			f.Abort()
@@ -164,6 +167,10 @@ func (w *PartitionWriter) closePartition(p *partition) error {
 	if err := p.w.Close(); err != nil {
 		p.file.Abort()
 		return fmt.Errorf("close %s: %w", p.rel, err)
+	}
+	if err := p.buf.Flush(); err != nil {
+		p.file.Abort()
+		return fmt.Errorf("write %s: %w", p.rel, err)
 	}
 	size := p.cw.n
 	if err := p.file.Commit(); err != nil {
