@@ -133,3 +133,27 @@ func TestDemo(t *testing.T) {
 		}
 	}
 }
+
+// TestConvertArrowStdout pipes the Arrow stream to stdout, as for
+// `flowlens convert … --format arrow -o - | python …`.
+func TestConvertArrowStdout(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "convert", samples+"/sumologic-vnet-v4-target-nic.json", "--format", "arrow", "-o", "-")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	r, err := ipc.NewReader(strings.NewReader(stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	var rows int64
+	for r.Next() {
+		rows += r.RecordBatch().NumRows()
+	}
+	if err := r.Err(); err != nil || rows == 0 {
+		t.Fatalf("%d rows, %v", rows, err)
+	}
+	if !strings.Contains(stderr, "rows written") {
+		t.Fatalf("no summary on stderr: %q", stderr)
+	}
+}
