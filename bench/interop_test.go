@@ -55,6 +55,7 @@ func convert(t *testing.T, srcs []string, out string, workers int) *flowlog.Summ
 	if err != nil {
 		t.Fatalf("open dataset %s: %v", out, err)
 	}
+	defer ds.Close()
 	cfg := flowlog.DefaultConfig()
 	cfg.Workers = workers
 	var mu sync.Mutex

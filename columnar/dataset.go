@@ -83,6 +83,7 @@ type Dataset struct {
 	Shard string // "" for an unsharded run, else e.g. "2of8"
 	RunID string
 
+	lock    *os.File // held while the dataset is open
 	mu      sync.Mutex
 	own     Manifest             // this shard's manifest, as committed
 	blobs   map[string]BlobState // merged over every shard's manifest
@@ -114,6 +115,24 @@ func OpenDataset(root, shard string) (*Dataset, error) {
 		return nil, err
 	}
 	d := &Dataset{Root: root, Shard: shard, RunID: newRunID(), blobs: map[string]BlobState{}, started: time.Now().UTC()}
+	tag := shard
+	if tag == "" {
+		tag = "all"
+	}
+	lock, err := lockFile(filepath.Join(root, MetaDir, "lock-"+tag))
+	if errors.Is(err, ErrLocked) {
+		return nil, fmt.Errorf("dataset %s: another run is converting into it (shard %s): %w", root, tag, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	d.lock = lock
+	ok := false
+	defer func() {
+		if !ok {
+			d.Close()
+		}
+	}()
 	ms, err := ReadManifests(root)
 	if err != nil {
 		return nil, err
@@ -137,7 +156,22 @@ func OpenDataset(root, shard string) (*Dataset, error) {
 	if err := os.RemoveAll(d.stagingRoot()); err != nil {
 		return nil, err
 	}
+	ok = true
 	return d, nil
+}
+
+// ErrLocked is returned when another process has the dataset (shard) open.
+var ErrLocked = errors.New("dataset locked")
+
+// Close releases the dataset's lock. Uncommitted work stays in staging
+// until the next OpenDataset removes it.
+func (d *Dataset) Close() error {
+	if d.lock == nil {
+		return nil
+	}
+	err := d.lock.Close()
+	d.lock = nil
+	return err
 }
 
 // ReadManifests reads every shard's manifest of the dataset at root.

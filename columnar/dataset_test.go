@@ -2,6 +2,7 @@ package columnar
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -107,9 +108,12 @@ func TestRecovery(t *testing.T) {
 	os.MkdirAll(filepath.Dir(stray), 0o755)
 	os.WriteFile(stray, []byte("partial"), 0o644)
 
-	if _, err := OpenDataset(root, ""); err != nil {
+	ds.Close() // the process dies: the kernel drops its lock
+	ds2, err := OpenDataset(root, "")
+	if err != nil {
 		t.Fatal(err)
 	}
+	ds2.Close()
 	if _, err := os.Stat(filepath.Join(root, files[0].Final)); err != nil {
 		t.Fatalf("committed file not moved into place: %v", err)
 	}
@@ -120,9 +124,11 @@ func TestRecovery(t *testing.T) {
 		t.Fatalf("%d rows", n)
 	}
 	// Opening again is a no-op.
-	if _, err := OpenDataset(root, ""); err != nil {
+	ds3, err := OpenDataset(root, "")
+	if err != nil {
 		t.Fatal(err)
 	}
+	ds3.Close()
 }
 
 func TestAtomicFile(t *testing.T) {
@@ -149,4 +155,28 @@ func TestAtomicFile(t *testing.T) {
 	if len(entries) != 1 {
 		t.Fatalf("abort left %d entries", len(entries))
 	}
+}
+
+// TestLock: a second run of the same shard is refused while the first has
+// the dataset open; other shards are not.
+func TestLock(t *testing.T) {
+	root := t.TempDir()
+	ds, err := OpenDataset(root, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenDataset(root, ""); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open: %v, want ErrLocked", err)
+	}
+	other, err := OpenDataset(root, "1of2")
+	if err != nil {
+		t.Fatalf("another shard: %v", err)
+	}
+	other.Close()
+	ds.Close()
+	again, err := OpenDataset(root, "")
+	if err != nil {
+		t.Fatalf("after close: %v", err)
+	}
+	again.Close()
 }

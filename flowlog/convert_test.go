@@ -43,6 +43,7 @@ func convertWith(t *testing.T, out string, cfg flowlog.Config, shard string, src
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer ds.Close()
 	return flowlog.Convert(context.Background(), inputs, ds, cfg, nil)
 }
 

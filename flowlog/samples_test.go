@@ -126,6 +126,7 @@ func convertInto(t *testing.T, out string, srcs ...string) *flowlog.Summary {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer ds.Close()
 	cfg := flowlog.DefaultConfig()
 	cfg.Workers = 1
 	cfg.Strict = true
@@ -299,6 +300,7 @@ func TestSamplesTogether(t *testing.T) {
 	cfg := flowlog.DefaultConfig()
 	cfg.Workers = 3
 	sum, err := flowlog.Convert(context.Background(), inputs, ds, cfg, nil)
+	ds.Close()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -113,7 +113,7 @@ func runConvert(ctx context.Context, srcs []string, o convertOptions, stdout, st
 		if err != nil {
 			return err
 		}
-		target, finish = ds, func() error { return nil }
+		target, finish = ds, ds.Close
 	case "arrow":
 		var w io.Writer = stdout
 		var af *columnar.AtomicFile
