@@ -51,8 +51,8 @@ func (d *Decoder) Decode(rec []byte, def Defaults, e Emitter) (RecordInfo, error
 	var info RecordInfo
 	v, err := d.p.ParseBytes(rec)
 	if err != nil {
-		if hasTrailingComma(rec) {
-			d.fix = stripTrailingCommas(d.fix[:0], rec)
+		// Some tools write trailing commas; read the record without them.
+		if d.fix = stripTrailingCommas(d.fix[:0], rec); len(d.fix) != len(rec) {
 			v, err = d.p.ParseBytes(d.fix)
 		}
 		if err != nil {
@@ -272,36 +272,6 @@ func arrayField(v *fastjson.Value, key string) ([]*fastjson.Value, error) {
 		return nil, badRecord(key + " is not an array")
 	}
 	return a, nil
-}
-
-// hasTrailingComma reports whether a comma is followed (after whitespace)
-// by a closing bracket or brace outside strings.
-func hasTrailingComma(b []byte) bool {
-	inStr := false
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if inStr {
-			if c == '\\' {
-				i++
-			} else if c == '"' {
-				inStr = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inStr = true
-		case ',':
-			j := i + 1
-			for j < len(b) && isSpace(b[j]) {
-				j++
-			}
-			if j < len(b) && (b[j] == ']' || b[j] == '}') {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // stripTrailingCommas appends b to dst without commas that directly

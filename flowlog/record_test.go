@@ -595,8 +595,8 @@ func TestDecodeAllocs(t *testing.T) {
 		{"v2 record", recs[0], 2},
 		{"v1 record", sampleRecords(t, sampleBlobs(t)["msft-nsgconnector-nsg-v1-sampleJsonInput.json"])[0], 2},
 		{"vnet record", sampleRecords(t, sampleBlobs(t)["sumologic-vnet-v4-target-nic.json"])[0], 2},
-		// The repair path: a failed parse (fastjson builds its error),
-		// hasTrailingComma's throw-away copy, the stripped copy, a reparse.
+		// The repair path: a failed parse (fastjson builds its error), the
+		// stripped copy (reused), a reparse.
 		{"trailing comma record", sampleRecords(t, sampleBlobs(t)["msft-nsgconnector-nsg-v2-aks-trailing-comma.json"])[0], 64},
 	}
 	for _, tc := range tests {
