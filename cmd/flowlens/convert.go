@@ -198,9 +198,9 @@ func summaryLine(s *flowlog.Summary) string {
 	if s.Unchanged > 0 || s.Resumed > 0 {
 		fmt.Fprintf(&b, " (%d unchanged, %d grown)", s.Unchanged, s.Resumed)
 	}
-	fmt.Fprintf(&b, ": %d records read, %d tuples, %d rows written", s.Records, s.Tuples, s.Rows)
+	fmt.Fprintf(&b, ": %s read, %s, %s written", plural(s.Records, "record"), plural(s.Tuples, "tuple"), plural(s.Rows, "row"))
 	if s.Files > 0 {
-		fmt.Fprintf(&b, " in %d files", s.Files)
+		fmt.Fprintf(&b, " in %s", plural(int64(s.Files), "file"))
 	}
 	if n := s.SkippedTotal(); n > 0 {
 		reasons := make([]string, 0, len(s.Skipped))
@@ -213,7 +213,7 @@ func summaryLine(s *flowlog.Summary) string {
 		b.WriteString(", 0 skipped")
 	}
 	if s.Repaired > 0 {
-		fmt.Fprintf(&b, ", %d records with trailing commas read", s.Repaired)
+		fmt.Fprintf(&b, ", %s with trailing commas read", plural(s.Repaired, "record"))
 	}
 	fmt.Fprintf(&b, "; %.1f MB in %.2f s, %.1f MB/s", float64(s.RawBytes)/1e6, s.Seconds, s.MBPerSecond)
 	return b.String()
@@ -270,4 +270,11 @@ func setMemoryLimit(mb int64, workers int) {
 		mb = 64 + 64*int64(workers)
 	}
 	debug.SetMemoryLimit(mb << 20)
+}
+
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.FormatInt(n, 10) + " " + noun + "s"
 }
