@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/flowlens/flowlens/columnar"
+	"github.com/flowlens/flowlens/internal/decompress"
 )
 
 // Target is where a conversion writes: a dataset with a manifest, or a
@@ -257,15 +258,14 @@ func (w *worker) blob(in *Input) error {
 		w.prog.Blobs.Add(1)
 		return nil
 	}
-	var raw int64
-	r, closeFn, err := openDecoded(in.Path, &raw, &w.prog.RawBytes)
+	r, err := decompress.Open(in.Path, &w.prog.RawBytes)
 	if err != nil {
 		return w.skip(&Error{File: in.Path, Offset: 0, Record: -1, Tuple: -1, Field: -1, Msg: err.Error(), Err: ErrRead})
 	}
-	defer closeFn()
 	defer func() {
-		w.since += raw
+		w.since += r.RawBytes()
 		w.prog.Blobs.Add(1)
+		r.Close()
 	}()
 
 	var sc *Scanner

@@ -1,19 +1,13 @@
 package flowlog
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"time"
-
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 )
 
 // Input is one flow log file to convert.
@@ -113,47 +107,4 @@ func Discover(srcs []string) ([]Input, error) {
 		}
 	}
 	return out, nil
-}
-
-// countingReader counts the bytes read through it, in a local count and
-// in a shared progress counter.
-type countingReader struct {
-	r     io.Reader
-	n     *int64
-	total *atomic.Int64
-}
-
-func (c countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	*c.n += int64(n)
-	c.total.Add(int64(n))
-	return n, err
-}
-
-// openDecoded opens a file and returns its decompressed bytes, sniffing
-// gzip and zstd from the magic numbers. raw counts the file bytes read.
-func openDecoded(path string, raw *int64, total *atomic.Int64) (io.Reader, func(), error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	br := bufio.NewReaderSize(countingReader{f, raw, total}, 256<<10)
-	magic, _ := br.Peek(4)
-	switch {
-	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			f.Close()
-			return nil, nil, fmt.Errorf("%s: gzip: %w", path, err)
-		}
-		return zr, func() { zr.Close(); f.Close() }, nil
-	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
-		if err != nil {
-			f.Close()
-			return nil, nil, fmt.Errorf("%s: zstd: %w", path, err)
-		}
-		return zr, func() { zr.Close(); f.Close() }, nil
-	}
-	return br, func() { f.Close() }, nil
 }

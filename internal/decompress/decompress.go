@@ -1,0 +1,76 @@
+// Package decompress opens input files whatever their compression: gzip
+// and zstd are recognised by their magic numbers, not their names, and
+// anything else is read as it is. Flow logs and packet captures both come
+// plain or compressed.
+package decompress
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// File is an open input: Read returns the decompressed bytes.
+type File struct {
+	io.Reader
+	f     *os.File
+	close func()
+	raw   int64
+	total *atomic.Int64
+}
+
+// Open opens path for reading its decompressed content. File bytes read
+// are added to total (when not nil) as they are read, for progress.
+func Open(path string, total *atomic.Int64) (*File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	d := &File{f: f, total: total, close: func() {}}
+	br := bufio.NewReaderSize(countingReader{d}, 256<<10)
+	magic, _ := br.Peek(4)
+	d.Reader = br
+	switch {
+	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: gzip: %w", path, err)
+		}
+		d.Reader, d.close = zr, func() { zr.Close() }
+	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: zstd: %w", path, err)
+		}
+		d.Reader, d.close = zr, zr.Close
+	}
+	return d, nil
+}
+
+// RawBytes is the number of file bytes read so far.
+func (d *File) RawBytes() int64 { return d.raw }
+
+// Close closes the decompressor and the file.
+func (d *File) Close() error {
+	d.close()
+	return d.f.Close()
+}
+
+// countingReader counts the file bytes read through it.
+type countingReader struct{ d *File }
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.d.f.Read(p)
+	c.d.raw += int64(n)
+	if c.d.total != nil {
+		c.d.total.Add(int64(n))
+	}
+	return n, err
+}
