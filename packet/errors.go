@@ -46,3 +46,16 @@ func (e *Error) Error() string {
 
 // Unwrap returns the reason, for errors.Is.
 func (e *Error) Unwrap() error { return e.Err }
+
+// reason names the sentinel an error wraps, for counting skips.
+func (e *Error) reason() string {
+	switch {
+	case errors.Is(e.Err, ErrBadHeader):
+		return "bad-header"
+	case errors.Is(e.Err, ErrTruncatedBlock):
+		return "truncated"
+	case errors.Is(e.Err, ErrBadBlock):
+		return "bad-block"
+	}
+	return "other"
+}

@@ -157,3 +157,88 @@ func TestConvertArrowStdout(t *testing.T) {
 		t.Fatalf("no summary on stderr: %q", stderr)
 	}
 }
+
+const captures = "../../testdata/pcap"
+
+// TestConvertCaptures converts captures and flow logs into one dataset, and
+// a re-run converts nothing.
+func TestConvertCaptures(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "ds")
+	code, stdout, stderr := runCLI(t, "convert", captures, samples, "-o", out, "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var sum struct {
+		Rows     int64 `json:"rows"`
+		Captures struct {
+			Captures int              `json:"captures"`
+			Flows    int64            `json:"flows"`
+			Skipped  map[string]int64 `json:"skipped"`
+		} `json:"captures"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Rows == 0 || sum.Captures.Captures == 0 || sum.Captures.Flows == 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	// The malformed samples are skipped with positioned errors.
+	if sum.Captures.Skipped["bad-header"] == 0 || !strings.Contains(stderr, "libpcap-pcap-invalid-version-1.pcap: offset 0: bad capture file header") {
+		t.Fatalf("skips %v\n%s", sum.Captures.Skipped, stderr)
+	}
+	files, _ := columnar.Files(out)
+	var rows int64
+	for _, f := range files {
+		rows += f.Rows
+	}
+	if rows != sum.Rows+sum.Captures.Flows {
+		t.Fatalf("dataset has %d rows, summary %d + %d", rows, sum.Rows, sum.Captures.Flows)
+	}
+	code, _, stderr = runCLI(t, "convert", captures, samples, "-o", out)
+	if code != exitOK || !strings.Contains(stderr, "0 flows written") {
+		t.Fatalf("re-run: exit %d\n%s", code, stderr)
+	}
+	// Under --strict, a bad capture fails the run.
+	code, _, _ = runCLI(t, "convert", captures+"/libpcap-pcap-invalid-version-1.pcap", "-o", filepath.Join(t.TempDir(), "s"), "--strict")
+	if code != exitFailed {
+		t.Fatalf("strict: exit %d", code)
+	}
+}
+
+func TestFlowsFormats(t *testing.T) {
+	capture := captures + "/tcpdump-tcp-handshake-nano.pcap"
+	cases := map[string]string{
+		"table": "131.155.215.69:46656",
+		"csv":   "2014-12-09T17:16:09.924505Z,2014-12-09T17:16:10.052115Z,tcp,6,131.155.215.69,46656,137.116.81.94,80,2,144,1,76,B,18,",
+		"json":  `"src_ip":"131.155.215.69","src_port":46656,"dst_ip":"137.116.81.94","dst_port":80,"packets_out":2,"bytes_out":144,"packets_in":1,"bytes_in":76,"state":"B","tcp_flags":18`,
+	}
+	for format, want := range cases {
+		t.Run(format, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, "flows", capture, "--format", format)
+			if code != exitOK || !strings.Contains(stdout, want) || !strings.Contains(stderr, "3 packets, 1 flow") {
+				t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+			}
+		})
+	}
+	t.Run("arrow", func(t *testing.T) {
+		code, stdout, stderr := runCLI(t, "flows", capture, "--format", "arrow")
+		if code != exitOK {
+			t.Fatal(stderr)
+		}
+		r, err := ipc.NewReader(strings.NewReader(stdout))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Release()
+		var rows int64
+		for r.Next() {
+			rows += r.RecordBatch().NumRows()
+		}
+		if rows != 1 {
+			t.Fatalf("%d rows", rows)
+		}
+	})
+	if code, _, _ := runCLI(t, "flows", capture, "--format", "xml"); code != exitUsage {
+		t.Fatalf("bad format: exit %d", code)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/flowlens/flowlens/columnar"
 	"github.com/flowlens/flowlens/flowlog"
+	"github.com/flowlens/flowlens/packet"
 )
 
 type convertOptions struct {
@@ -92,9 +94,19 @@ func runConvert(ctx context.Context, srcs []string, o convertOptions, stdout, st
 	if err != nil {
 		return err
 	}
-	inputs, err := flowlog.Discover(srcs)
+	logSrcs, captures, err := splitSources(srcs)
 	if err != nil {
 		return err
+	}
+	inputs, err := flowlog.Discover(logSrcs)
+	if err != nil {
+		return err
+	}
+	var myCaptures []string
+	for _, c := range captures {
+		if abs, err := filepath.Abs(c); err == nil && flowlog.InShard(filepath.ToSlash(abs), shard, shards) {
+			myCaptures = append(myCaptures, c)
+		}
 	}
 	setMemoryLimit(o.memLimitMB, o.workers)
 
@@ -163,9 +175,20 @@ func runConvert(ctx context.Context, srcs []string, o convertOptions, stdout, st
 			total += in.Size
 		}
 	}
+	for _, c := range myCaptures {
+		if fi, err := os.Stat(c); err == nil {
+			total += fi.Size()
+		}
+	}
 	prog := &flowlog.Progress{}
 	stopBar := startProgress(stderr, total, prog)
 	sum, err := flowlog.Convert(ctx, inputs, target, cfg, prog)
+	var csum *packet.ConvertSummary
+	if err == nil && len(myCaptures) > 0 {
+		// Captures after the flow logs, through a sink numbered after the
+		// flow-log workers' so that file names stay apart.
+		csum, err = packet.Convert(ctx, myCaptures, target, packet.DefaultConfig(), o.workers, o.strict, &prog.RawBytes, cfg.OnSkip)
+	}
 	stopBar()
 	if ferr := finish(); err == nil {
 		err = ferr
@@ -175,10 +198,17 @@ func runConvert(ctx context.Context, srcs []string, o convertOptions, stdout, st
 			fmt.Fprintf(stderr, "skip: … and %d more\n", described-o.maxErrors)
 		}
 		fmt.Fprintln(stderr, summaryLine(sum))
+		if csum != nil {
+			fmt.Fprintln(stderr, captureLine(csum))
+		}
 		if o.jsonOut {
 			enc := json.NewEncoder(stdout)
 			enc.SetIndent("", "  ")
-			if err := enc.Encode(sum); err != nil {
+			out := struct {
+				*flowlog.Summary
+				Captures *packet.ConvertSummary `json:"captures,omitempty"`
+			}{sum, csum}
+			if err := enc.Encode(out); err != nil {
 				return err
 			}
 		}
@@ -186,10 +216,80 @@ func runConvert(ctx context.Context, srcs []string, o convertOptions, stdout, st
 	if err != nil {
 		return err
 	}
-	if o.strict && sum.SkippedTotal() > 0 {
-		return fmt.Errorf("--strict: %d items skipped", sum.SkippedTotal())
+	skipped := sum.SkippedTotal()
+	if csum != nil {
+		for _, n := range csum.Skipped {
+			skipped += n
+		}
+	}
+	if o.strict && skipped > 0 {
+		return fmt.Errorf("--strict: %d items skipped", skipped)
 	}
 	return nil
+}
+
+// splitSources sorts the command line's sources: directories are walked
+// for both flow logs and captures; files are captures when their name or
+// their first bytes say so, else flow logs.
+func splitSources(srcs []string) (logs, captures []string, err error) {
+	var dirs []string
+	for _, src := range srcs {
+		fi, err := os.Stat(src)
+		if err != nil {
+			return nil, nil, err
+		}
+		if fi.IsDir() {
+			dirs = append(dirs, src)
+			logs = append(logs, src)
+			continue
+		}
+		isCap := packet.IsCaptureName(src)
+		if !isCap {
+			if isCap, err = packet.SniffCapture(src); err != nil {
+				return nil, nil, err
+			}
+		}
+		if isCap {
+			captures = append(captures, src)
+		} else {
+			logs = append(logs, src)
+		}
+	}
+	found, err := packet.FindCaptures(dirs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return logs, append(captures, found...), nil
+}
+
+func captureLine(s *packet.ConvertSummary) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "captures: %s read", plural(int64(s.Captures), "capture"))
+	if s.Unchanged > 0 {
+		fmt.Fprintf(&b, " (%d unchanged)", s.Unchanged)
+	}
+	fmt.Fprintf(&b, ", %s, %s written", plural(s.Packets, "packet"), plural(s.Flows, "flow"))
+	if s.Files > 0 {
+		fmt.Fprintf(&b, " in %s", plural(int64(s.Files), "file"))
+	}
+	b.WriteString(reasons(", malformed packets", s.Malformed))
+	b.WriteString(reasons(", skipped", s.Skipped))
+	return b.String()
+}
+
+// reasons formats counts by reason as ", title N (a 1, b 2)", or "".
+func reasons(title string, m map[string]int64) string {
+	var n int64
+	parts := make([]string, 0, len(m))
+	for k, v := range m {
+		n += v
+		parts = append(parts, fmt.Sprintf("%s %d", k, v))
+	}
+	if n == 0 {
+		return ""
+	}
+	sort.Strings(parts)
+	return fmt.Sprintf("%s %d (%s)", title, n, strings.Join(parts, ", "))
 }
 
 func summaryLine(s *flowlog.Summary) string {

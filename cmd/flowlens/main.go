@@ -88,7 +88,7 @@ func newRootCmd() *cobra.Command {
 			stopProfile()
 		}
 	}
-	root.AddCommand(newConvertCmd(), newDemoCmd())
+	root.AddCommand(newConvertCmd(), newFlowsCmd(), newDemoCmd())
 	return root
 }
 

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/flowlens/flowlens/columnar"
+	"github.com/flowlens/flowlens/internal/decompress"
+	"github.com/flowlens/flowlens/packet"
+)
+
+type flowsOptions struct {
+	format       string
+	idle, active time.Duration
+}
+
+func newFlowsCmd() *cobra.Command {
+	o := flowsOptions{}
+	def := packet.DefaultConfig()
+	c := &cobra.Command{
+		Use:   "flows CAPTURE",
+		Short: "Print the flows of a packet capture (.pcap, .pcapng, .cap; plain, gzip or zstd)",
+		Long: `Print the bidirectional flows of a capture: a table on a terminal, else
+CSV; or --format csv|json|arrow (json: one object per line; arrow: an Arrow
+IPC stream of the flow schema). A summary goes to stderr.`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runFlows(cmd.Context(), args[0], o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.format, "format", "", "table, csv, json or arrow (default: table on a terminal, else csv)")
+	f.DurationVar(&o.idle, "idle-timeout", def.IdleTimeout, "end a flow after this long without packets")
+	f.DurationVar(&o.active, "active-timeout", def.ActiveTimeout, "cut a flow into rows of at most this long")
+	return c
+}
+
+// flowWriter prints flow rows in one format.
+type flowWriter interface {
+	write(f *columnar.Flow) error
+	close() error
+}
+
+func runFlows(ctx context.Context, path string, o flowsOptions, stdout, stderr io.Writer) error {
+	if o.format == "" {
+		o.format = "csv"
+		if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			o.format = "table"
+		}
+	}
+	var w flowWriter
+	switch o.format {
+	case "table":
+		w = newTableWriter(stdout)
+	case "csv":
+		w = newCSVWriter(stdout)
+	case "json":
+		w = &jsonWriter{enc: json.NewEncoder(stdout)}
+	case "arrow":
+		w = &arrowWriter{b: columnar.NewBatch(), w: columnar.NewArrowWriter(stdout)}
+	default:
+		return usagef("--format %q: want table, csv, json or arrow", o.format)
+	}
+	if o.idle <= 0 || o.active <= 0 {
+		return usagef("timeouts must be positive")
+	}
+	in, err := decompress.Open(path, nil)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	st, rerr := packet.ReadFlows(ctx, in, path, packet.Config{IdleTimeout: o.idle, ActiveTimeout: o.active}, w.write)
+	if err := w.close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "%s: %s, %s%s\n", path, plural(st.Packets, "packet"), plural(st.Flows, "flow"), reasons(", malformed packets", st.Malformed))
+	return rerr
+}
+
+func tcpFlagsText(f *columnar.Flow) string {
+	if !f.HasTCPFlags {
+		return ""
+	}
+	const names = "FSRPAUEC"
+	var b []byte
+	for i := 0; i < 8; i++ {
+		if f.TCPFlags&(1<<i) != 0 {
+			b = append(b, names[i])
+		}
+	}
+	return string(b)
+}
+
+func stateText(f *columnar.Flow) string {
+	if f.State == 0 {
+		return ""
+	}
+	return string(f.State)
+}
+
+func timeText(us int64) string { return time.UnixMicro(us).UTC().Format("2006-01-02T15:04:05.000000Z") }
+
+type tableWriter struct{ tw *tabwriter.Writer }
+
+func newTableWriter(w io.Writer) *tableWriter {
+	t := &tableWriter{tw: tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)}
+	fmt.Fprintln(t.tw, "start\tseconds\tproto\tsource\tdestination\tpackets →\tbytes →\tpackets ←\tbytes ←\tstate\tflags\t")
+	return t
+}
+
+func (t *tableWriter) write(f *columnar.Flow) error {
+	_, err := fmt.Fprintf(t.tw, "%s\t%.3f\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t\n",
+		timeText(f.Time), float64(f.EndTime-f.Time)/1e6, columnar.ProtocolName(f.Proto),
+		endpoint(f.SrcIP, f.SrcPort, f.Proto), endpoint(f.DstIP, f.DstPort, f.Proto),
+		f.PacketsOut, f.BytesOut, f.PacketsIn, f.BytesIn, stateText(f), tcpFlagsText(f))
+	return err
+}
+
+func (t *tableWriter) close() error { return t.tw.Flush() }
+
+// endpoint writes an address with its port for TCP and UDP, IPv6 in brackets.
+func endpoint(ip []byte, port int32, proto int32) string {
+	if proto != 6 && proto != 17 {
+		return string(ip)
+	}
+	for _, c := range ip {
+		if c == ':' {
+			return "[" + string(ip) + "]:" + strconv.Itoa(int(port))
+		}
+	}
+	return string(ip) + ":" + strconv.Itoa(int(port))
+}
+
+var flowFields = []string{"time", "end_time", "protocol", "proto", "src_ip", "src_port", "dst_ip", "dst_port",
+	"packets_out", "bytes_out", "packets_in", "bytes_in", "state", "tcp_flags", "vlan"}
+
+type csvWriter struct {
+	w   *csv.Writer
+	rec []string
+}
+
+func newCSVWriter(w io.Writer) *csvWriter {
+	c := &csvWriter{w: csv.NewWriter(w), rec: make([]string, len(flowFields))}
+	c.w.Write(flowFields)
+	return c
+}
+
+func (c *csvWriter) write(f *columnar.Flow) error {
+	vlan := ""
+	if f.HasVLAN {
+		vlan = strconv.Itoa(int(f.VLAN))
+	}
+	flags := ""
+	if f.HasTCPFlags {
+		flags = strconv.Itoa(int(f.TCPFlags))
+	}
+	c.rec = append(c.rec[:0], timeText(f.Time), timeText(f.EndTime), columnar.ProtocolName(f.Proto), strconv.Itoa(int(f.Proto)),
+		string(f.SrcIP), strconv.Itoa(int(f.SrcPort)), string(f.DstIP), strconv.Itoa(int(f.DstPort)),
+		strconv.FormatInt(f.PacketsOut, 10), strconv.FormatInt(f.BytesOut, 10),
+		strconv.FormatInt(f.PacketsIn, 10), strconv.FormatInt(f.BytesIn, 10), stateText(f), flags, vlan)
+	return c.w.Write(c.rec)
+}
+
+func (c *csvWriter) close() error { c.w.Flush(); return c.w.Error() }
+
+type jsonFlow struct {
+	Time       string `json:"time"`
+	EndTime    string `json:"end_time"`
+	Protocol   string `json:"protocol"`
+	Proto      int32  `json:"proto"`
+	SrcIP      string `json:"src_ip"`
+	SrcPort    int32  `json:"src_port"`
+	DstIP      string `json:"dst_ip"`
+	DstPort    int32  `json:"dst_port"`
+	PacketsOut int64  `json:"packets_out"`
+	BytesOut   int64  `json:"bytes_out"`
+	PacketsIn  int64  `json:"packets_in"`
+	BytesIn    int64  `json:"bytes_in"`
+	State      string `json:"state,omitempty"`
+	TCPFlags   *int32 `json:"tcp_flags,omitempty"`
+	VLAN       *int32 `json:"vlan,omitempty"`
+}
+
+type jsonWriter struct{ enc *json.Encoder }
+
+func (j *jsonWriter) write(f *columnar.Flow) error {
+	r := jsonFlow{Time: timeText(f.Time), EndTime: timeText(f.EndTime), Protocol: columnar.ProtocolName(f.Proto), Proto: f.Proto,
+		SrcIP: string(f.SrcIP), SrcPort: f.SrcPort, DstIP: string(f.DstIP), DstPort: f.DstPort,
+		PacketsOut: f.PacketsOut, BytesOut: f.BytesOut, PacketsIn: f.PacketsIn, BytesIn: f.BytesIn, State: stateText(f)}
+	if f.HasTCPFlags {
+		v := f.TCPFlags
+		r.TCPFlags = &v
+	}
+	if f.HasVLAN {
+		v := f.VLAN
+		r.VLAN = &v
+	}
+	return j.enc.Encode(r)
+}
+
+func (j *jsonWriter) close() error { return nil }
+
+type arrowWriter struct {
+	b *columnar.Batch
+	w columnar.RecordWriter
+}
+
+func (a *arrowWriter) write(f *columnar.Flow) error {
+	a.b.Append(f)
+	if a.b.Len() >= columnar.RowGroupRows {
+		return a.flush()
+	}
+	return nil
+}
+
+func (a *arrowWriter) flush() error {
+	if a.b.Len() == 0 {
+		return nil
+	}
+	rec := a.b.Record()
+	err := a.w.Write(rec)
+	rec.Release()
+	a.b.Reset()
+	return err
+}
+
+func (a *arrowWriter) close() error {
+	if err := a.flush(); err != nil {
+		return err
+	}
+	return a.w.Close()
+}
