@@ -16,6 +16,17 @@ type Sink interface {
 	Abort()
 }
 
+// Target is where a conversion writes: a Dataset, with its manifest, or a
+// StreamWriter.
+type Target interface {
+	// Sink returns the row sink of one worker.
+	Sink(worker int) Sink
+	// Blob returns what earlier runs consumed of an input.
+	Blob(key string) (BlobState, bool)
+	// Commit makes files and the input states they came from durable.
+	Commit(files []StagedFile, blobs map[string]BlobState) error
+}
+
 // PartitionWriter writes flows into Hive partitions (one per UTC hour) of
 // Parquet files in a dataset's staging directory. Memory and file
 // descriptors stay bounded whatever the time span of the input: at most

@@ -18,16 +18,9 @@ import (
 	"github.com/flowlens/flowlens/internal/decompress"
 )
 
-// Target is where a conversion writes: a dataset with a manifest, or a
-// stream.
-type Target interface {
-	// Sink returns the row sink of one worker.
-	Sink(worker int) columnar.Sink
-	// Blob returns what earlier runs consumed of an input.
-	Blob(key string) (columnar.BlobState, bool)
-	// Commit makes files and the blob states they came from durable.
-	Commit(files []columnar.StagedFile, blobs map[string]columnar.BlobState) error
-}
+// Target is where a conversion writes: a columnar.Dataset or a
+// columnar.StreamWriter.
+type Target = columnar.Target
 
 // Config controls a conversion.
 type Config struct {
