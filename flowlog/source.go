@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/flowlens/flowlens/internal/decompress"
 )
 
 // Input is one flow log file to convert.
@@ -24,16 +26,7 @@ var flowLogExts = []string{".json", ".ndjson", ".jsonl", ".txt"}
 
 // IsFlowLogName reports whether a directory walk takes a file of this name:
 // JSON, NDJSON and text files, plain or compressed with gzip or zstd.
-func IsFlowLogName(name string) bool {
-	n := strings.ToLower(name)
-	n = strings.TrimSuffix(strings.TrimSuffix(n, ".gz"), ".zst")
-	for _, ext := range flowLogExts {
-		if strings.HasSuffix(n, ext) {
-			return true
-		}
-	}
-	return false
-}
+func IsFlowLogName(name string) bool { return decompress.HasExt(name, flowLogExts...) }
 
 // Discover lists the inputs under srcs: files as given, directories walked
 // recursively (skipping hidden entries and flowlens datasets) for flow log

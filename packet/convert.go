@@ -21,16 +21,7 @@ var captureExts = []string{".pcap", ".pcapng", ".cap"}
 
 // IsCaptureName reports whether a directory walk takes a file of this name
 // as a capture.
-func IsCaptureName(name string) bool {
-	n := strings.ToLower(name)
-	n = strings.TrimSuffix(strings.TrimSuffix(n, ".gz"), ".zst")
-	for _, ext := range captureExts {
-		if strings.HasSuffix(n, ext) {
-			return true
-		}
-	}
-	return false
-}
+func IsCaptureName(name string) bool { return decompress.HasExt(name, captureExts...) }
 
 // SniffCapture reports whether the file at path holds a capture, looking
 // at its first bytes after decompression.

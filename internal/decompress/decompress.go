@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
@@ -73,4 +74,17 @@ func (c countingReader) Read(p []byte) (int, error) {
 		c.d.total.Add(int64(n))
 	}
 	return n, err
+}
+
+// HasExt reports whether a file name, less a .gz or .zst suffix, ends
+// with one of exts (lower case, with the dot), ignoring case.
+func HasExt(name string, exts ...string) bool {
+	n := strings.ToLower(name)
+	n = strings.TrimSuffix(strings.TrimSuffix(n, ".gz"), ".zst")
+	for _, ext := range exts {
+		if strings.HasSuffix(n, ext) {
+			return true
+		}
+	}
+	return false
 }
