@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"context"
 	"encoding/json"
 	"os"
@@ -92,21 +93,7 @@ func TestConvertArrowStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	r, err := ipc.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Release()
-	if !r.Schema().Equal(columnar.Schema) {
-		t.Fatalf("schema %v", r.Schema())
-	}
-	var rows int64
-	for r.Next() {
-		rows += r.RecordBatch().NumRows()
-	}
-	if err := r.Err(); err != nil {
-		t.Fatal(err)
-	}
+	rows := arrowRows(t, f)
 	// Compare with the Parquet conversion of the same inputs.
 	ds := filepath.Join(t.TempDir(), "ds")
 	if code, _, stderr := runCLI(t, "convert", samples, "-o", ds); code != exitOK {
@@ -141,17 +128,8 @@ func TestConvertArrowStdout(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	r, err := ipc.NewReader(strings.NewReader(stdout))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Release()
-	var rows int64
-	for r.Next() {
-		rows += r.RecordBatch().NumRows()
-	}
-	if err := r.Err(); err != nil || rows == 0 {
-		t.Fatalf("%d rows, %v", rows, err)
+	if rows := arrowRows(t, strings.NewReader(stdout)); rows == 0 {
+		t.Fatal("no rows")
 	}
 	if !strings.Contains(stderr, "rows written") {
 		t.Fatalf("no summary on stderr: %q", stderr)
@@ -225,20 +203,32 @@ func TestFlowsFormats(t *testing.T) {
 		if code != exitOK {
 			t.Fatal(stderr)
 		}
-		r, err := ipc.NewReader(strings.NewReader(stdout))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Release()
-		var rows int64
-		for r.Next() {
-			rows += r.RecordBatch().NumRows()
-		}
-		if rows != 1 {
+		if rows := arrowRows(t, strings.NewReader(stdout)); rows != 1 {
 			t.Fatalf("%d rows", rows)
 		}
 	})
 	if code, _, _ := runCLI(t, "flows", capture, "--format", "xml"); code != exitUsage {
 		t.Fatalf("bad format: exit %d", code)
 	}
+}
+
+// arrowRows reads an Arrow IPC stream of the flow schema and counts its rows.
+func arrowRows(t *testing.T, in io.Reader) int64 {
+	t.Helper()
+	r, err := ipc.NewReader(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	if !r.Schema().Equal(columnar.Schema) {
+		t.Fatalf("schema %v", r.Schema())
+	}
+	var rows int64
+	for r.Next() {
+		rows += r.RecordBatch().NumRows()
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }
