@@ -42,6 +42,7 @@ var Schema = arrow.NewSchema([]arrow.Field{
 	{Name: "encryption", Type: dictType, Nullable: true},
 	{Name: "tcp_flags", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
 	{Name: "vlan", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+	{Name: "captured_len", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
 }, nil)
 
 // validity is a growable validity bitmap; it is written out only when a
@@ -315,6 +316,7 @@ type Batch struct {
 	packetsIn, bytesIn           int64Column
 	aclID, flowLogID, encryption *dictColumn
 	tcpFlags, vlan               int32Column
+	capturedLen                  int32Column
 	context                      uint64 // Context of the last row
 }
 
@@ -334,10 +336,10 @@ func NewBatch() *Batch {
 	for _, c := range []*int64Column{&b.packetsOut, &b.bytesOut, &b.packetsIn, &b.bytesIn} {
 		c.typ, c.nullable = arrow.PrimitiveTypes.Int64, true
 	}
-	for _, c := range []*int32Column{&b.srcPort, &b.dstPort, &b.proto, &b.tcpFlags, &b.vlan} {
+	for _, c := range []*int32Column{&b.srcPort, &b.dstPort, &b.proto, &b.tcpFlags, &b.vlan, &b.capturedLen} {
 		c.typ = arrow.PrimitiveTypes.Int32
 	}
-	b.tcpFlags.nullable, b.vlan.nullable = true, true
+	b.tcpFlags.nullable, b.vlan.nullable, b.capturedLen.nullable = true, true, true
 	b.grow(RowGroupRows)
 	return b
 }
@@ -399,6 +401,7 @@ func (b *Batch) Append(f *Flow) {
 	b.encryption.append(f.Encryption, len(f.Encryption) > 0)
 	b.tcpFlags.append(f.TCPFlags, f.HasTCPFlags)
 	b.vlan.append(f.VLAN, f.HasVLAN)
+	b.capturedLen.append(f.CapturedLen, f.HasCapturedLen)
 }
 
 // Record returns the rows as an Arrow record batch of Schema. The caller
@@ -413,7 +416,7 @@ func (b *Batch) Record() arrow.RecordBatch {
 		b.direction.array(), b.decision.array(), b.state.array(),
 		b.packetsOut.array(), b.bytesOut.array(), b.packetsIn.array(), b.bytesIn.array(),
 		b.aclID.array(), b.flowLogID.array(), b.encryption.array(),
-		b.tcpFlags.array(), b.vlan.array(),
+		b.tcpFlags.array(), b.vlan.array(), b.capturedLen.array(),
 	}
 	if len(cols) != len(Schema.Fields()) {
 		panic(fmt.Sprintf("BUG: batch has %d columns, schema %d", len(cols), len(Schema.Fields())))
@@ -438,7 +441,7 @@ func (b *Batch) Reset() {
 	}
 	b.srcIP.reset()
 	b.dstIP.reset()
-	for _, c := range []*int32Column{&b.srcPort, &b.dstPort, &b.proto, &b.tcpFlags, &b.vlan} {
+	for _, c := range []*int32Column{&b.srcPort, &b.dstPort, &b.proto, &b.tcpFlags, &b.vlan, &b.capturedLen} {
 		c.reset()
 	}
 	for _, c := range []*int64Column{&b.packetsOut, &b.bytesOut, &b.packetsIn, &b.bytesIn} {

@@ -44,6 +44,8 @@ type Flow struct {
 	HasTCPFlags          bool
 	VLAN                 int32 // outer VLAN id; valid when HasVLAN
 	HasVLAN              bool
+	CapturedLen          int32 // per-packet rows: bytes captured; valid when HasCapturedLen
+	HasCapturedLen       bool
 }
 
 // Source names where a row came from.

@@ -69,7 +69,8 @@ type ConvertSummary struct {
 	Captures  int              `json:"captures"`  // captures read
 	Unchanged int              `json:"unchanged"` // captures skipped as already converted
 	Packets   int64            `json:"packets"`
-	Flows     int64            `json:"flows"` // rows written
+	Flows     int64            `json:"flows"` // flows found (0 with Config.Packets)
+	Rows      int64            `json:"rows"`  // rows written: flows, or packets with Config.Packets
 	Malformed map[string]int64 `json:"malformed"`
 	Skipped   map[string]int64 `json:"skipped"` // captures (or their rest) skipped, by reason
 	Files     int              `json:"files_written"`
@@ -128,7 +129,17 @@ func Convert(ctx context.Context, paths []string, target columnar.Target, cfg Co
 			}
 			continue
 		}
-		st, rerr := ReadFlows(ctx, f, path, cfg, sink.Append)
+		emit := func(row *columnar.Flow) error {
+			sum.Rows++
+			return sink.Append(row)
+		}
+		var st Stats
+		var rerr error
+		if cfg.Packets {
+			st, rerr = ReadPackets(ctx, f, path, emit)
+		} else {
+			st, rerr = ReadFlows(ctx, f, path, cfg, emit)
+		}
 		f.Close()
 		sum.Captures++
 		sum.Packets += st.Packets
@@ -152,6 +163,9 @@ func Convert(ctx context.Context, paths []string, target columnar.Target, cfg Co
 			return sum, err
 		}
 		state := columnar.BlobState{Size: fi.Size(), ModTime: fi.ModTime().UnixNano(), Records: st.Packets, Rows: st.Flows}
+		if cfg.Packets {
+			state.Rows = st.Packets
+		}
 		if err := target.Commit(files, map[string]columnar.BlobState{key: state}); err != nil {
 			return sum, err
 		}

@@ -2,6 +2,7 @@ package packet
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/netip"
 	"slices"
@@ -19,6 +20,9 @@ type Config struct {
 	// ActiveTimeout ends a flow row that has lasted this long; the next
 	// packet of the conversation starts a continuation row (state C).
 	ActiveTimeout time.Duration
+	// Packets makes Convert write one row per packet (ReadPackets)
+	// instead of one per flow.
+	Packets bool
 }
 
 // DefaultConfig returns an idle timeout of 60 s and an active timeout of
@@ -411,10 +415,6 @@ func ReadFlows(ctx context.Context, r io.Reader, name string, cfg Config, emit f
 // per-direction times, flags and fragments (for the oracle test).
 func readFlows(ctx context.Context, r io.Reader, name string, cfg Config, emit func(*flow) error) (Stats, error) {
 	st := Stats{Malformed: map[string]int64{}, LinkTypes: map[uint32]int64{}}
-	var c capReader
-	if err := c.open(r, name); err != nil {
-		return st, err
-	}
 	t := newTable(cfg, func(f *flow) error {
 		if f.packets() == 0 {
 			return nil
@@ -422,6 +422,33 @@ func readFlows(ctx context.Context, r io.Reader, name string, cfg Config, emit f
 		st.Flows++
 		return emit(f)
 	})
+	readErr := readFrames(ctx, r, name, &st, func(d *decoded, fr *frame) error {
+		return t.add(d, fr.origLen, fr.ts, fr.hasTS)
+	})
+	if readErr != nil && !isCaptureError(readErr) {
+		return st, readErr
+	}
+	if err := t.flush(); err != nil {
+		return st, err
+	}
+	return st, readErr
+}
+
+// isCaptureError reports whether err is the capture's own fault (an *Error),
+// after which what was read is still good.
+func isCaptureError(err error) bool {
+	var pe *Error
+	return errors.As(err, &pe)
+}
+
+// readFrames reads every frame of a capture, counts it in st, decodes it
+// and calls onIP for each packet with an IP header. It returns the reader's
+// error (an *Error) or the first error of onIP or ctx.
+func readFrames(ctx context.Context, r io.Reader, name string, st *Stats, onIP func(d *decoded, fr *frame) error) error {
+	var c capReader
+	if err := c.open(r, name); err != nil {
+		return err
+	}
 	var (
 		fr      frame
 		d       decoded
@@ -429,18 +456,22 @@ func readFlows(ctx context.Context, r io.Reader, name string, cfg Config, emit f
 		ltCount int64
 	)
 	lastLT = ^uint32(0)
-	var readErr error
+	defer func() {
+		if ltCount > 0 {
+			st.LinkTypes[lastLT] += ltCount
+		}
+	}()
 	for {
 		if c.frames&1023 == 0 {
 			if err := ctx.Err(); err != nil {
-				return st, err
+				return err
 			}
 		}
 		if err := c.next(&fr); err != nil {
-			if err != io.EOF {
-				readErr = err
+			if err == io.EOF {
+				return nil
 			}
-			break
+			return err
 		}
 		st.Packets++
 		st.Bytes += fr.origLen
@@ -462,8 +493,8 @@ func readFlows(ctx context.Context, r io.Reader, name string, cfg Config, emit f
 			if d.truncated != "" {
 				st.Malformed[d.truncated]++
 			}
-			if err := t.add(&d, fr.origLen, fr.ts, fr.hasTS); err != nil {
-				return st, err
+			if err := onIP(&d, &fr); err != nil {
+				return err
 			}
 		case statusNonIP:
 			st.NonIP++
@@ -471,11 +502,34 @@ func readFlows(ctx context.Context, r io.Reader, name string, cfg Config, emit f
 			st.Malformed[statusReason[s]]++
 		}
 	}
-	if ltCount > 0 {
-		st.LinkTypes[lastLT] += ltCount
-	}
-	if err := t.flush(); err != nil {
-		return st, err
-	}
-	return st, readErr
+}
+
+// ReadPackets reads a capture like ReadFlows but emits one row per IP
+// packet instead of one per flow: Time is the packet's (a packet without a
+// timestamp takes the latest one seen), the 5-tuple as the packet has it
+// (sender first; later fragments have ports 0), PacketsOut 1, BytesOut the
+// original length, CapturedLen the bytes captured, TCP flags and outer
+// VLAN. Stats.Flows stays 0.
+func ReadPackets(ctx context.Context, r io.Reader, name string, emit func(*columnar.Flow) error) (Stats, error) {
+	st := Stats{Malformed: map[string]int64{}, LinkTypes: map[uint32]int64{}}
+	row := columnar.Flow{Source: columnar.SourcePcap, ResourceID: []byte(name), HasCounters: true, PacketsOut: 1, HasCapturedLen: true}
+	var addrs []byte
+	var last int64
+	err := readFrames(ctx, r, name, &st, func(d *decoded, fr *frame) error {
+		if fr.hasTS {
+			last = fr.ts
+		}
+		row.Time = floorDiv(last, 1000)
+		addrs = d.src.Unmap().AppendTo(addrs[:0])
+		n := len(addrs)
+		addrs = d.dst.Unmap().AppendTo(addrs)
+		row.SrcIP, row.DstIP = addrs[:n:n], addrs[n:]
+		row.SrcPort, row.DstPort, row.Proto = int32(d.sport), int32(d.dport), int32(d.proto)
+		row.BytesOut = fr.origLen
+		row.CapturedLen = int32(len(fr.data))
+		row.TCPFlags, row.HasTCPFlags = int32(d.flags), d.hasFlags
+		row.VLAN, row.HasVLAN = int32(d.vlan), d.hasVLAN
+		return emit(&row)
+	})
+	return st, err
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -383,5 +384,41 @@ func TestCancel(t *testing.T) {
 	_, err := ReadFlows(ctx, bytes.NewReader(buildPcap([]testPkt{{src: "1.1.1.1", dst: "2.2.2.2", proto: 17}})), "x", DefaultConfig(), func(*columnar.Flow) error { return nil })
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v, want context.Canceled", err)
+	}
+}
+
+// TestReadPackets: one row per IP packet, whose bytes and packets add up to
+// the flows of the same capture.
+func TestReadPackets(t *testing.T) {
+	for _, name := range []string{"zeek-5-pings.pcap", "tcpdump-tcp-handshake-nano.pcap", "gopacket-le-test100.pcapng", "tcpdump-ipv6-routing-header.pcap"} {
+		t.Run(name, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("..", "testdata", "pcap", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fpk, fby int64
+			if _, err := ReadFlows(context.Background(), bytes.NewReader(b), name, DefaultConfig(), func(f *columnar.Flow) error {
+				fpk += f.PacketsOut + f.PacketsIn
+				fby += f.BytesOut + f.BytesIn
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			var rows, by int64
+			st, err := ReadPackets(context.Background(), bytes.NewReader(b), name, func(f *columnar.Flow) error {
+				rows++
+				by += f.BytesOut
+				if f.PacketsOut != 1 || !f.HasCapturedLen || f.CapturedLen <= 0 || int64(f.CapturedLen) > f.BytesOut && f.BytesOut > 0 && name != "tcpdump-aoe-oobr-1.pcap" {
+					t.Errorf("row %+v", f)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rows != fpk || by != fby || rows == 0 || st.Flows != 0 {
+				t.Fatalf("%d packet rows of %d bytes; flows hold %d packets of %d bytes", rows, by, fpk, fby)
+			}
+		})
 	}
 }

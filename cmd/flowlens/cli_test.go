@@ -173,7 +173,7 @@ func TestConvertCaptures(t *testing.T) {
 		t.Fatalf("dataset has %d rows, summary %d + %d", rows, sum.Rows, sum.Captures.Flows)
 	}
 	code, _, stderr = runCLI(t, "convert", captures, samples, "-o", out)
-	if code != exitOK || !strings.Contains(stderr, "0 flows written") {
+	if code != exitOK || !strings.Contains(stderr, "0 rows written") || !strings.Contains(stderr, "36 unchanged") {
 		t.Fatalf("re-run: exit %d\n%s", code, stderr)
 	}
 	// Under --strict, a bad capture fails the run.
@@ -205,6 +205,13 @@ func TestFlowsFormats(t *testing.T) {
 		}
 		if rows := arrowRows(t, strings.NewReader(stdout)); rows != 1 {
 			t.Fatalf("%d rows", rows)
+		}
+	})
+	t.Run("packets", func(t *testing.T) {
+		code, stdout, stderr := runCLI(t, "flows", capture, "--packets", "--format", "csv")
+		want := "2014-12-09T17:16:10.052027Z,,tcp,6,137.116.81.94,80,131.155.215.69,46656,1,76,0,0,,18,,76"
+		if code != exitOK || strings.Count(stdout, "\n") != 4 || !strings.Contains(stdout, want) {
+			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 		}
 	})
 	if code, _, _ := runCLI(t, "flows", capture, "--format", "xml"); code != exitUsage {

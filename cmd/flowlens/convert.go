@@ -34,6 +34,7 @@ type convertOptions struct {
 	maxErrors  int
 	checkpoint int64
 	memLimitMB int64
+	packets    bool
 }
 
 func newConvertCmd() *cobra.Command {
@@ -66,6 +67,7 @@ Arrow IPC stream; no manifest is kept.`,
 	f.BoolVar(&o.jsonOut, "json", false, "print the summary as JSON on stdout")
 	f.IntVar(&o.maxErrors, "max-errors", 20, "skipped items to describe on stderr (the rest are only counted)")
 	f.Int64Var(&o.checkpoint, "checkpoint-mb", 512, "commit each worker's output after this many MB of input")
+	f.BoolVar(&o.packets, "packets", false, "captures: one row per packet instead of per flow")
 	f.Int64Var(&o.memLimitMB, "memory-mb", -1, "soft memory limit in MiB for the garbage collector (default 64 + 64 per worker; 0: none; GOMEMLIMIT overrides)")
 	return c
 }
@@ -187,7 +189,9 @@ func runConvert(ctx context.Context, srcs []string, o convertOptions, stdout, st
 	if err == nil && len(myCaptures) > 0 {
 		// Captures after the flow logs, through a sink numbered after the
 		// flow-log workers' so that file names stay apart.
-		csum, err = packet.Convert(ctx, myCaptures, target, packet.DefaultConfig(), o.workers, o.strict, &prog.RawBytes, cfg.OnSkip)
+		pcfg := packet.DefaultConfig()
+		pcfg.Packets = o.packets
+		csum, err = packet.Convert(ctx, myCaptures, target, pcfg, o.workers, o.strict, &prog.RawBytes, cfg.OnSkip)
 	}
 	stopBar()
 	if ferr := finish(); err == nil {
@@ -268,7 +272,7 @@ func captureLine(s *packet.ConvertSummary) string {
 	if s.Unchanged > 0 {
 		fmt.Fprintf(&b, " (%d unchanged)", s.Unchanged)
 	}
-	fmt.Fprintf(&b, ", %s, %s written", plural(s.Packets, "packet"), plural(s.Flows, "flow"))
+	fmt.Fprintf(&b, ", %s, %s written", plural(s.Packets, "packet"), plural(s.Rows, "row"))
 	if s.Files > 0 {
 		fmt.Fprintf(&b, " in %s", plural(int64(s.Files), "file"))
 	}

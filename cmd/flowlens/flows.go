@@ -22,6 +22,7 @@ import (
 type flowsOptions struct {
 	format       string
 	idle, active time.Duration
+	packets      bool
 }
 
 func newFlowsCmd() *cobra.Command {
@@ -42,6 +43,7 @@ IPC stream of the flow schema). A summary goes to stderr.`,
 	f.StringVar(&o.format, "format", "", "table, csv, json or arrow (default: table on a terminal, else csv)")
 	f.DurationVar(&o.idle, "idle-timeout", def.IdleTimeout, "end a flow after this long without packets")
 	f.DurationVar(&o.active, "active-timeout", def.ActiveTimeout, "cut a flow into rows of at most this long")
+	f.BoolVar(&o.packets, "packets", false, "one row per packet instead of per flow")
 	return c
 }
 
@@ -79,7 +81,13 @@ func runFlows(ctx context.Context, path string, o flowsOptions, stdout, stderr i
 		return err
 	}
 	defer in.Close()
-	st, rerr := packet.ReadFlows(ctx, in, path, packet.Config{IdleTimeout: o.idle, ActiveTimeout: o.active}, w.write)
+	var st packet.Stats
+	var rerr error
+	if o.packets {
+		st, rerr = packet.ReadPackets(ctx, in, path, w.write)
+	} else {
+		st, rerr = packet.ReadFlows(ctx, in, path, packet.Config{IdleTimeout: o.idle, ActiveTimeout: o.active}, w.write)
+	}
 	if err := w.close(); err != nil {
 		return err
 	}
@@ -120,7 +128,7 @@ func newTableWriter(w io.Writer) *tableWriter {
 
 func (t *tableWriter) write(f *columnar.Flow) error {
 	_, err := fmt.Fprintf(t.tw, "%s\t%.3f\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t\n",
-		timeText(f.Time), float64(f.EndTime-f.Time)/1e6, columnar.ProtocolName(f.Proto),
+		timeText(f.Time), seconds(f), columnar.ProtocolName(f.Proto),
 		endpoint(f.SrcIP, f.SrcPort, f.Proto), endpoint(f.DstIP, f.DstPort, f.Proto),
 		f.PacketsOut, f.BytesOut, f.PacketsIn, f.BytesIn, stateText(f), tcpFlagsText(f))
 	return err
@@ -142,7 +150,7 @@ func endpoint(ip []byte, port int32, proto int32) string {
 }
 
 var flowFields = []string{"time", "end_time", "protocol", "proto", "src_ip", "src_port", "dst_ip", "dst_port",
-	"packets_out", "bytes_out", "packets_in", "bytes_in", "state", "tcp_flags", "vlan"}
+	"packets_out", "bytes_out", "packets_in", "bytes_in", "state", "tcp_flags", "vlan", "captured_len"}
 
 type csvWriter struct {
 	w   *csv.Writer
@@ -164,37 +172,45 @@ func (c *csvWriter) write(f *columnar.Flow) error {
 	if f.HasTCPFlags {
 		flags = strconv.Itoa(int(f.TCPFlags))
 	}
-	c.rec = append(c.rec[:0], timeText(f.Time), timeText(f.EndTime), columnar.ProtocolName(f.Proto), strconv.Itoa(int(f.Proto)),
+	end, caplen := "", ""
+	if f.HasEndTime {
+		end = timeText(f.EndTime)
+	}
+	if f.HasCapturedLen {
+		caplen = strconv.Itoa(int(f.CapturedLen))
+	}
+	c.rec = append(c.rec[:0], timeText(f.Time), end, columnar.ProtocolName(f.Proto), strconv.Itoa(int(f.Proto)),
 		string(f.SrcIP), strconv.Itoa(int(f.SrcPort)), string(f.DstIP), strconv.Itoa(int(f.DstPort)),
 		strconv.FormatInt(f.PacketsOut, 10), strconv.FormatInt(f.BytesOut, 10),
-		strconv.FormatInt(f.PacketsIn, 10), strconv.FormatInt(f.BytesIn, 10), stateText(f), flags, vlan)
+		strconv.FormatInt(f.PacketsIn, 10), strconv.FormatInt(f.BytesIn, 10), stateText(f), flags, vlan, caplen)
 	return c.w.Write(c.rec)
 }
 
 func (c *csvWriter) close() error { c.w.Flush(); return c.w.Error() }
 
 type jsonFlow struct {
-	Time       string `json:"time"`
-	EndTime    string `json:"end_time"`
-	Protocol   string `json:"protocol"`
-	Proto      int32  `json:"proto"`
-	SrcIP      string `json:"src_ip"`
-	SrcPort    int32  `json:"src_port"`
-	DstIP      string `json:"dst_ip"`
-	DstPort    int32  `json:"dst_port"`
-	PacketsOut int64  `json:"packets_out"`
-	BytesOut   int64  `json:"bytes_out"`
-	PacketsIn  int64  `json:"packets_in"`
-	BytesIn    int64  `json:"bytes_in"`
-	State      string `json:"state,omitempty"`
-	TCPFlags   *int32 `json:"tcp_flags,omitempty"`
-	VLAN       *int32 `json:"vlan,omitempty"`
+	Time        string `json:"time"`
+	EndTime     string `json:"end_time,omitempty"`
+	Protocol    string `json:"protocol"`
+	Proto       int32  `json:"proto"`
+	SrcIP       string `json:"src_ip"`
+	SrcPort     int32  `json:"src_port"`
+	DstIP       string `json:"dst_ip"`
+	DstPort     int32  `json:"dst_port"`
+	PacketsOut  int64  `json:"packets_out"`
+	BytesOut    int64  `json:"bytes_out"`
+	PacketsIn   int64  `json:"packets_in"`
+	BytesIn     int64  `json:"bytes_in"`
+	State       string `json:"state,omitempty"`
+	TCPFlags    *int32 `json:"tcp_flags,omitempty"`
+	VLAN        *int32 `json:"vlan,omitempty"`
+	CapturedLen *int32 `json:"captured_len,omitempty"`
 }
 
 type jsonWriter struct{ enc *json.Encoder }
 
 func (j *jsonWriter) write(f *columnar.Flow) error {
-	r := jsonFlow{Time: timeText(f.Time), EndTime: timeText(f.EndTime), Protocol: columnar.ProtocolName(f.Proto), Proto: f.Proto,
+	r := jsonFlow{Time: timeText(f.Time), Protocol: columnar.ProtocolName(f.Proto), Proto: f.Proto,
 		SrcIP: string(f.SrcIP), SrcPort: f.SrcPort, DstIP: string(f.DstIP), DstPort: f.DstPort,
 		PacketsOut: f.PacketsOut, BytesOut: f.BytesOut, PacketsIn: f.PacketsIn, BytesIn: f.BytesIn, State: stateText(f)}
 	if f.HasTCPFlags {
@@ -204,6 +220,13 @@ func (j *jsonWriter) write(f *columnar.Flow) error {
 	if f.HasVLAN {
 		v := f.VLAN
 		r.VLAN = &v
+	}
+	if f.HasEndTime {
+		r.EndTime = timeText(f.EndTime)
+	}
+	if f.HasCapturedLen {
+		v := f.CapturedLen
+		r.CapturedLen = &v
 	}
 	return j.enc.Encode(r)
 }
@@ -239,4 +262,11 @@ func (a *arrowWriter) close() error {
 		return err
 	}
 	return a.w.Close()
+}
+
+func seconds(f *columnar.Flow) float64 {
+	if !f.HasEndTime {
+		return 0
+	}
+	return float64(f.EndTime-f.Time) / 1e6
 }
