@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/flowlens/flowlens/columnar"
@@ -76,100 +77,157 @@ type ConvertSummary struct {
 	Files     int              `json:"files_written"`
 }
 
-// Convert reads captures into target, one after another, through the sink
-// of the given worker number, committing each capture with its files. A
-// capture already converted (same size and modification time) is skipped;
-// one that changed since is reported, not converted again. A capture with
-// a bad block mid-file keeps the flows of the packets before it. onSkip,
-// when set, is called with each error that skips a capture or its rest;
-// with strict, the first one stops the conversion.
-func Convert(ctx context.Context, paths []string, target columnar.Target, cfg Config, worker int, strict bool, rawBytes *atomic.Int64, onSkip func(error)) (*ConvertSummary, error) {
-	sum := &ConvertSummary{Malformed: map[string]int64{}, Skipped: map[string]int64{}}
-	sink := target.Sink(worker)
-	skip := func(reason string, err error) error {
-		sum.Skipped[reason]++
-		if onSkip != nil {
-			onSkip(err)
-		}
-		if strict {
-			return err
-		}
-		return nil
+// ConvertConfig controls Convert.
+type ConvertConfig struct {
+	Config
+	Workers     int  // captures converted in parallel (at least 1)
+	FirstWorker int  // sink number of the first worker; sinks of one target must not share numbers
+	Strict      bool // the first skip stops the conversion
+	// RawBytes, when set, counts file bytes as they are read (progress).
+	RawBytes *atomic.Int64
+	// OnSkip, when set, is called with each error that skips a capture or
+	// its rest; it may be called from several goroutines at once.
+	OnSkip func(error)
+}
+
+// Convert reads captures into target, Workers at a time, each capture
+// committed with its files when it is done. A capture already converted
+// (same size and modification time) is skipped; one that changed since is
+// reported, not converted again. A capture with a bad block mid-file keeps
+// the flows of the packets before it.
+func Convert(ctx context.Context, paths []string, target columnar.Target, cfg ConvertConfig) (*ConvertSummary, error) {
+	if cfg.Workers < 1 {
+		cfg.Workers = 1
 	}
-	for _, path := range paths {
-		if err := ctx.Err(); err != nil {
-			sink.Abort()
-			return sum, err
-		}
-		fi, err := os.Stat(path)
-		if err != nil {
-			return sum, err
-		}
-		abs, err := filepath.Abs(path)
-		if err != nil {
-			return sum, err
-		}
-		key := filepath.ToSlash(abs)
-		if prev, seen := target.Blob(key); seen {
-			if prev.Size == fi.Size() && prev.ModTime == fi.ModTime().UnixNano() {
-				sum.Unchanged++
-				continue
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	work := make(chan string)
+	sums := make([]*ConvertSummary, cfg.Workers)
+	var wg sync.WaitGroup
+	for i := range sums {
+		w := &captureWorker{cfg: &cfg, target: target, sink: target.Sink(cfg.FirstWorker + i),
+			sum: &ConvertSummary{Malformed: map[string]int64{}, Skipped: map[string]int64{}}}
+		sums[i] = w.sum
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for path := range work {
+				if err := w.capture(ctx, path); err != nil {
+					w.sink.Abort()
+					cancel(err)
+					for range work { // let the feeder finish
+					}
+					return
+				}
 			}
-			if err := skip("capture-changed", fmt.Errorf("%s: changed since it was converted; not converted again", path)); err != nil {
-				sink.Abort()
-				return sum, err
-			}
-			continue
+		}()
+	}
+feed:
+	for _, p := range paths {
+		select {
+		case work <- p:
+		case <-ctx.Done():
+			break feed
 		}
-		f, err := decompress.Open(path, rawBytes)
-		if err != nil {
-			if err := skip("read-error", err); err != nil {
-				sink.Abort()
-				return sum, err
-			}
-			continue
-		}
-		emit := func(row *columnar.Flow) error {
-			sum.Rows++
-			return sink.Append(row)
-		}
-		var st Stats
-		var rerr error
-		if cfg.Packets {
-			st, rerr = ReadPackets(ctx, f, path, emit)
-		} else {
-			st, rerr = ReadFlows(ctx, f, path, cfg, emit)
-		}
-		f.Close()
-		sum.Captures++
-		sum.Packets += st.Packets
-		sum.Flows += st.Flows
-		for k, v := range st.Malformed {
+	}
+	close(work)
+	wg.Wait()
+	sum := &ConvertSummary{Malformed: map[string]int64{}, Skipped: map[string]int64{}}
+	for _, s := range sums {
+		sum.Captures += s.Captures
+		sum.Unchanged += s.Unchanged
+		sum.Packets += s.Packets
+		sum.Flows += s.Flows
+		sum.Rows += s.Rows
+		sum.Files += s.Files
+		for k, v := range s.Malformed {
 			sum.Malformed[k] += v
 		}
-		if rerr != nil {
-			var pe *Error
-			if !errors.As(rerr, &pe) {
-				sink.Abort()
-				return sum, rerr // the sink failed, or the context ended
-			}
-			if err := skip(pe.reason(), rerr); err != nil {
-				sink.Abort()
-				return sum, err
-			}
+		for k, v := range s.Skipped {
+			sum.Skipped[k] += v
 		}
-		files, err := sink.Checkpoint()
-		if err != nil {
-			return sum, err
-		}
-		state := columnar.BlobState{Size: fi.Size(), ModTime: fi.ModTime().UnixNano(), Records: st.Packets, Rows: st.Flows}
-		if cfg.Packets {
-			state.Rows = st.Packets
-		}
-		if err := target.Commit(files, map[string]columnar.BlobState{key: state}); err != nil {
-			return sum, err
-		}
-		sum.Files += len(files)
 	}
-	return sum, nil
+	return sum, context.Cause(ctx)
+}
+
+type captureWorker struct {
+	cfg    *ConvertConfig
+	target columnar.Target
+	sink   columnar.Sink
+	sum    *ConvertSummary
+}
+
+func (w *captureWorker) skip(reason string, err error) error {
+	w.sum.Skipped[reason]++
+	if w.cfg.OnSkip != nil {
+		w.cfg.OnSkip(err)
+	}
+	if w.cfg.Strict {
+		return err
+	}
+	return nil
+}
+
+// capture converts one capture and commits it.
+func (w *captureWorker) capture(ctx context.Context, path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	key := filepath.ToSlash(abs)
+	if prev, seen := w.target.Blob(key); seen {
+		if prev.Size == fi.Size() && prev.ModTime == fi.ModTime().UnixNano() {
+			w.sum.Unchanged++
+			return nil
+		}
+		return w.skip("capture-changed", fmt.Errorf("%s: changed since it was converted; not converted again", path))
+	}
+	f, err := decompress.Open(path, w.cfg.RawBytes)
+	if err != nil {
+		return w.skip("read-error", err)
+	}
+	emit := func(row *columnar.Flow) error {
+		w.sum.Rows++
+		return w.sink.Append(row)
+	}
+	var st Stats
+	var rerr error
+	if w.cfg.Packets {
+		st, rerr = ReadPackets(ctx, f, path, emit)
+	} else {
+		st, rerr = ReadFlows(ctx, f, path, w.cfg.Config, emit)
+	}
+	f.Close()
+	w.sum.Captures++
+	w.sum.Packets += st.Packets
+	w.sum.Flows += st.Flows
+	for k, v := range st.Malformed {
+		w.sum.Malformed[k] += v
+	}
+	if rerr != nil {
+		var pe *Error
+		if !errors.As(rerr, &pe) {
+			return rerr // the sink failed, or the context ended
+		}
+		if err := w.skip(pe.reason(), rerr); err != nil {
+			return err
+		}
+	}
+	files, err := w.sink.Checkpoint()
+	if err != nil {
+		return err
+	}
+	state := columnar.BlobState{Size: fi.Size(), ModTime: fi.ModTime().UnixNano(), Records: st.Packets, Rows: st.Flows}
+	if w.cfg.Packets {
+		state.Rows = st.Packets
+	}
+	if err := w.target.Commit(files, map[string]columnar.BlobState{key: state}); err != nil {
+		return err
+	}
+	w.sum.Files += len(files)
+	return nil
 }

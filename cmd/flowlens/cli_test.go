@@ -239,3 +239,19 @@ func arrowRows(t *testing.T, in io.Reader) int64 {
 	}
 	return rows
 }
+
+// TestCapturesWorkers: captures converted by one worker or by three give
+// the same rows.
+func TestCapturesWorkers(t *testing.T) {
+	var got [][]string
+	for _, w := range []string{"1", "3"} {
+		out := filepath.Join(t.TempDir(), "ds")
+		if code, _, stderr := runCLI(t, "convert", captures, "-o", out, "--workers", w); code != exitOK {
+			t.Fatalf("workers %s: %s", w, stderr)
+		}
+		got = append(got, datasetRows(t, out))
+	}
+	if len(got[0]) == 0 || strings.Join(got[0], "\n") != strings.Join(got[1], "\n") {
+		t.Fatalf("1 worker: %d rows, 3 workers: %d rows, or they differ", len(got[0]), len(got[1]))
+	}
+}

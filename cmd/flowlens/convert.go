@@ -35,6 +35,8 @@ type convertOptions struct {
 	checkpoint int64
 	memLimitMB int64
 	packets    bool
+	idle       time.Duration
+	active     time.Duration
 }
 
 func newConvertCmd() *cobra.Command {
@@ -68,6 +70,8 @@ Arrow IPC stream; no manifest is kept.`,
 	f.IntVar(&o.maxErrors, "max-errors", 20, "skipped items to describe on stderr (the rest are only counted)")
 	f.Int64Var(&o.checkpoint, "checkpoint-mb", 512, "commit each worker's output after this many MB of input")
 	f.BoolVar(&o.packets, "packets", false, "captures: one row per packet instead of per flow")
+	f.DurationVar(&o.idle, "idle-timeout", packet.DefaultConfig().IdleTimeout, "captures: end a flow after this long without packets")
+	f.DurationVar(&o.active, "active-timeout", packet.DefaultConfig().ActiveTimeout, "captures: cut a flow into rows of at most this long")
 	f.Int64Var(&o.memLimitMB, "memory-mb", -1, "soft memory limit in MiB for the garbage collector (default 64 + 64 per worker; 0: none; GOMEMLIMIT overrides)")
 	return c
 }
@@ -91,6 +95,9 @@ func runConvert(ctx context.Context, srcs []string, o convertOptions, stdout, st
 	}
 	if o.workers < 1 {
 		return usagef("--workers must be at least 1")
+	}
+	if o.idle <= 0 || o.active <= 0 {
+		return usagef("timeouts must be positive")
 	}
 	shard, shards, err := parseShard(o.shard)
 	if err != nil {
@@ -189,9 +196,10 @@ func runConvert(ctx context.Context, srcs []string, o convertOptions, stdout, st
 	if err == nil && len(myCaptures) > 0 {
 		// Captures after the flow logs, through a sink numbered after the
 		// flow-log workers' so that file names stay apart.
-		pcfg := packet.DefaultConfig()
-		pcfg.Packets = o.packets
-		csum, err = packet.Convert(ctx, myCaptures, target, pcfg, o.workers, o.strict, &prog.RawBytes, cfg.OnSkip)
+		pcfg := packet.ConvertConfig{Config: packet.DefaultConfig(), Workers: o.workers, FirstWorker: o.workers,
+			Strict: o.strict, RawBytes: &prog.RawBytes, OnSkip: cfg.OnSkip}
+		pcfg.IdleTimeout, pcfg.ActiveTimeout, pcfg.Packets = o.idle, o.active, o.packets
+		csum, err = packet.Convert(ctx, myCaptures, target, pcfg)
 	}
 	stopBar()
 	if ferr := finish(); err == nil {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/flowlens/flowlens/columnar"
 	"github.com/flowlens/flowlens/flowlog"
+	"github.com/flowlens/flowlens/packet"
 )
 
 // Real flow logs from public projects (see demodata/README.md), gzipped.
@@ -73,7 +74,8 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, keep bool) error {
 
 	convert := func(title string) error {
 		fmt.Fprintf(stdout, "$ flowlens convert %s -o %s   # %s\n", logs, out, title)
-		o := convertOptions{out: out, format: "parquet", workers: 2, maxErrors: 5, checkpoint: 512}
+		o := convertOptions{out: out, format: "parquet", workers: 2, maxErrors: 5, checkpoint: 512,
+			idle: packet.DefaultConfig().IdleTimeout, active: packet.DefaultConfig().ActiveTimeout}
 		return runConvert(ctx, []string{logs}, o, io.Discard, stdout)
 	}
 	if err := convert("first run"); err != nil {
