@@ -135,7 +135,8 @@ type table struct {
 	cfg        Config
 	idle, act  int64 // ns
 	index      map[flowKey]int32
-	flows      []flow
+	chunks     [][]flow // flows, in chunks so that growing copies nothing
+	n          int32    // flows allocated in chunks
 	free       []int32
 	head, tail int32 // idle list
 	clock      int64 // highest packet timestamp seen
@@ -143,6 +144,12 @@ type table struct {
 	frags      []fragEntry
 	emit       func(*flow) error
 }
+
+// chunkFlows is the number of flows in one chunk of the table (a power of 2).
+const chunkFlows = 4096
+
+// flow returns flow i of the table.
+func (t *table) flow(i int32) *flow { return &t.chunks[i/chunkFlows][i%chunkFlows] }
 
 func newTable(cfg Config, emit func(*flow) error) *table {
 	return &table{
@@ -152,24 +159,24 @@ func newTable(cfg Config, emit func(*flow) error) *table {
 }
 
 func (t *table) unlink(i int32) {
-	f := &t.flows[i]
+	f := t.flow(i)
 	if f.prev >= 0 {
-		t.flows[f.prev].next = f.next
+		t.flow(f.prev).next = f.next
 	} else {
 		t.head = f.next
 	}
 	if f.next >= 0 {
-		t.flows[f.next].prev = f.prev
+		t.flow(f.next).prev = f.prev
 	} else {
 		t.tail = f.prev
 	}
 }
 
 func (t *table) pushBack(i int32) {
-	f := &t.flows[i]
+	f := t.flow(i)
 	f.prev, f.next = t.tail, -1
 	if t.tail >= 0 {
-		t.flows[t.tail].next = i
+		t.flow(t.tail).next = i
 	} else {
 		t.head = i
 	}
@@ -179,14 +186,14 @@ func (t *table) pushBack(i int32) {
 // expire emits flow i and removes it from the table.
 func (t *table) expire(i int32) error {
 	t.unlink(i)
-	delete(t.index, t.flows[i].key)
+	delete(t.index, t.flow(i).key)
 	t.free = append(t.free, i)
-	return t.emit(&t.flows[i])
+	return t.emit(t.flow(i))
 }
 
 // sweep emits the flows idle for longer than the idle timeout.
 func (t *table) sweep() error {
-	for t.head >= 0 && t.clock-t.flows[t.head].activity > t.idle {
+	for t.head >= 0 && t.clock-t.flow(t.head).activity > t.idle {
 		if err := t.expire(t.head); err != nil {
 			return err
 		}
@@ -251,7 +258,7 @@ func (t *table) add(d *decoded, bytes, ts int64, hasTS bool) error {
 	i, ok := t.index[key]
 	var f *flow
 	if ok {
-		f = &t.flows[i]
+		f = t.flow(i)
 		if t.clock-f.started >= t.act && t.act > 0 {
 			// Active timeout: emit this row, continue in a fresh one.
 			initA := f.initA
@@ -259,7 +266,7 @@ func (t *table) add(d *decoded, bytes, ts int64, hasTS bool) error {
 				return err
 			}
 			i = t.newFlow(key)
-			f = &t.flows[i]
+			f = t.flow(i)
 			f.initA, f.cont = initA, true
 		} else {
 			t.unlink(i)
@@ -267,7 +274,7 @@ func (t *table) add(d *decoded, bytes, ts int64, hasTS bool) error {
 		}
 	} else {
 		i = t.newFlow(key)
-		f = &t.flows[i]
+		f = t.flow(i)
 		// The initiator sends the first packet, or receives a SYN+ACK
 		// whose SYN was not captured.
 		f.initA = key.a == d.src && key.pa == d.sport
@@ -306,11 +313,14 @@ func (t *table) newFlow(key flowKey) int32 {
 	if n := len(t.free); n > 0 {
 		i, t.free = t.free[n-1], t.free[:n-1]
 	} else {
-		t.flows = append(t.flows, flow{})
-		i = int32(len(t.flows) - 1)
+		if t.n&(chunkFlows-1) == 0 {
+			t.chunks = append(t.chunks, make([]flow, chunkFlows))
+		}
+		i = t.n
+		t.n++
 	}
 	t.seq++
-	t.flows[i] = flow{key: key, seq: t.seq, started: t.clock, activity: t.clock}
+	*t.flow(i) = flow{key: key, seq: t.seq, started: t.clock, activity: t.clock}
 	t.index[key] = i
 	t.pushBack(i)
 	return i
@@ -323,7 +333,7 @@ func (t *table) flush() error {
 		open = append(open, i)
 	}
 	slices.SortFunc(open, func(x, y int32) int {
-		fx, fy := &t.flows[x], &t.flows[y]
+		fx, fy := t.flow(x), t.flow(y)
 		if fx.first != fy.first {
 			if fx.first < fy.first {
 				return -1
