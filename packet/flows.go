@@ -3,6 +3,7 @@ package packet
 import (
 	"context"
 	"errors"
+	"hash/maphash"
 	"io"
 	"net/netip"
 	"slices"
@@ -105,6 +106,7 @@ type flow struct {
 	activity   int64 // capture clock at the last packet (idle timeout)
 	seq        uint64
 	prev, next int32 // idle list, least recently active first
+	hnext      int32 // next flow whose key has the same hash
 }
 
 // ends reports the source and destination address of direction dir.
@@ -133,8 +135,9 @@ type fragEntry struct {
 // table assembles packets into flows.
 type table struct {
 	cfg        Config
-	idle, act  int64 // ns
-	index      map[flowKey]int32
+	idle, act  int64            // ns
+	index      map[uint64]int32 // key hash → first flow of that hash, chained by hnext
+	seed       maphash.Seed
 	chunks     [][]flow // flows, in chunks so that growing copies nothing
 	n          int32    // flows allocated in chunks
 	free       []int32
@@ -143,6 +146,59 @@ type table struct {
 	seq        uint64
 	frags      []fragEntry
 	emit       func(*flow) error
+}
+
+// The flow index maps a 64-bit hash of the key to a chain of flows: the
+// map's keys stay 8 bytes and a look-up compares full keys only in the flow,
+// which it reads anyway.
+
+func (t *table) hash(key *flowKey) uint64 { return maphash.Comparable(t.seed, *key) }
+
+// lookup finds the flow of key.
+func (t *table) lookup(key flowKey) (int32, bool) {
+	i, ok := t.index[t.hash(&key)]
+	if !ok {
+		return -1, false
+	}
+	for ; i >= 0; i = t.flow(i).hnext {
+		if t.flow(i).key == key {
+			return i, true
+		}
+	}
+	return -1, false
+}
+
+// insert adds flow i to the index.
+func (t *table) insert(i int32) {
+	f := t.flow(i)
+	h := t.hash(&f.key)
+	f.hnext = -1
+	if first, ok := t.index[h]; ok {
+		f.hnext = first
+	}
+	t.index[h] = i
+}
+
+// unindex removes flow i from the index.
+func (t *table) unindex(i int32) {
+	f := t.flow(i)
+	h := t.hash(&f.key)
+	first := t.index[h]
+	if first == i {
+		if f.hnext >= 0 {
+			t.index[h] = f.hnext
+		} else {
+			delete(t.index, h)
+		}
+		return
+	}
+	for j := first; j >= 0; j = t.flow(j).hnext {
+		if t.flow(j).hnext == i {
+			t.flow(j).hnext = f.hnext
+			return
+		}
+	}
+	panic("BUG: flow not in its hash chain")
 }
 
 // chunkFlows is the number of flows in one chunk of the table (a power of 2).
@@ -154,7 +210,7 @@ func (t *table) flow(i int32) *flow { return &t.chunks[i/chunkFlows][i%chunkFlow
 func newTable(cfg Config, emit func(*flow) error) *table {
 	return &table{
 		cfg: cfg, idle: int64(cfg.IdleTimeout), act: int64(cfg.ActiveTimeout),
-		index: make(map[flowKey]int32), head: -1, tail: -1, emit: emit,
+		index: make(map[uint64]int32), seed: maphash.MakeSeed(), head: -1, tail: -1, emit: emit,
 	}
 }
 
@@ -186,7 +242,7 @@ func (t *table) pushBack(i int32) {
 // expire emits flow i and removes it from the table.
 func (t *table) expire(i int32) error {
 	t.unlink(i)
-	delete(t.index, t.flow(i).key)
+	t.unindex(i)
 	t.free = append(t.free, i)
 	return t.emit(t.flow(i))
 }
@@ -255,7 +311,7 @@ func (t *table) add(d *decoded, bytes, ts int64, hasTS bool) error {
 			}
 		}
 	}
-	i, ok := t.index[key]
+	i, ok := t.lookup(key)
 	var f *flow
 	if ok {
 		f = t.flow(i)
@@ -321,7 +377,7 @@ func (t *table) newFlow(key flowKey) int32 {
 	}
 	t.seq++
 	*t.flow(i) = flow{key: key, seq: t.seq, started: t.clock, activity: t.clock}
-	t.index[key] = i
+	t.insert(i)
 	t.pushBack(i)
 	return i
 }
@@ -330,7 +386,9 @@ func (t *table) newFlow(key flowKey) int32 {
 func (t *table) flush() error {
 	open := make([]int32, 0, len(t.index))
 	for _, i := range t.index {
-		open = append(open, i)
+		for ; i >= 0; i = t.flow(i).hnext {
+			open = append(open, i)
+		}
 	}
 	slices.SortFunc(open, func(x, y int32) int {
 		fx, fy := t.flow(x), t.flow(y)
