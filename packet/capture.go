@@ -189,7 +189,7 @@ func (c *capReader) next(f *frame) error {
 		return c.nextNG(f)
 	}
 	start := c.off
-	h, err := c.read(16, start, "record header")
+	h, err := c.peek(16, start, "record header")
 	if err != nil {
 		return err
 	}
@@ -209,11 +209,27 @@ func (c *capReader) next(f *frame) error {
 	f.hasTS = true
 	f.origLen = int64(origLen)
 	f.linkType = c.linkType
-	if f.data, err = c.read(int(capLen), start, "packet record"); err != nil {
+	if f.data, err = c.peek(int(capLen), start, "packet record"); err != nil {
 		return err
 	}
 	c.frames++
 	return nil
+}
+
+// peek is read without the copy, for pcap records: when n bytes fit in the
+// reader's buffer it returns them from there, valid until the next read.
+// A short read goes through read, which reports it.
+func (c *capReader) peek(n int, start int64, what string) ([]byte, error) {
+	if n > c.r.Size() {
+		return c.read(n, start, what)
+	}
+	b, err := c.r.Peek(n)
+	if err != nil {
+		return c.read(n, start, what)
+	}
+	c.r.Discard(n)
+	c.off += int64(n)
+	return b, nil
 }
 
 // openNG reads the first Section Header Block (whose 4-byte type was read).
