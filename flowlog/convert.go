@@ -10,12 +10,12 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/flowlens/flowlens/columnar"
 	"github.com/flowlens/flowlens/internal/decompress"
+	"github.com/flowlens/flowlens/internal/parallel"
 )
 
 // Target is where a conversion writes: a columnar.Dataset or a
@@ -121,33 +121,14 @@ func Convert(ctx context.Context, inputs []Input, target Target, cfg Config, pro
 		return mine[i].Size > mine[j].Size
 	})
 
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	work := make(chan Input)
 	sums := make([]*Summary, cfg.Workers)
-	var wg sync.WaitGroup
-	for i := 0; i < cfg.Workers; i++ {
+	workers := make([]parallel.Worker[Input], cfg.Workers)
+	for i := range workers {
 		w := &worker{id: i, cfg: &cfg, target: target, sink: target.Sink(i), prog: prog,
 			sum: &Summary{Skipped: map[string]int64{}}, pending: map[string]columnar.BlobState{}}
-		sums[i] = w.sum
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := w.run(ctx, work); err != nil {
-				cancel(err)
-			}
-		}()
+		sums[i], workers[i] = w.sum, w
 	}
-feed:
-	for _, in := range mine {
-		select {
-		case work <- in:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
+	runErr := parallel.Run(ctx, mine, workers)
 
 	sum := &Summary{Inputs: len(mine), Skipped: map[string]int64{}}
 	for _, s := range sums {
@@ -168,8 +149,8 @@ feed:
 	if sum.Seconds > 0 {
 		sum.MBPerSecond = float64(sum.RawBytes) / 1e6 / sum.Seconds
 	}
-	if err := context.Cause(ctx); err != nil {
-		return sum, err
+	if runErr != nil {
+		return sum, runErr
 	}
 	return sum, nil
 }
@@ -192,30 +173,22 @@ type worker struct {
 	blobErr error
 }
 
-func (w *worker) run(ctx context.Context, work <-chan Input) (err error) {
-	defer func() {
-		if err != nil {
-			w.sink.Abort()
-		}
-	}()
-	for in := range work {
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err := w.blob(&in); err != nil {
-			return err
-		}
-		if w.since >= w.cfg.CheckpointBytes {
-			if err := w.checkpoint(); err != nil {
-				return err
-			}
-		}
+// Do converts one blob, and commits at a checkpoint (parallel.Worker).
+func (w *worker) Do(ctx context.Context, in Input) error {
+	if err := w.blob(&in); err != nil {
+		return err
 	}
-	if ctx.Err() != nil {
-		return nil
+	if w.since >= w.cfg.CheckpointBytes {
+		return w.checkpoint()
 	}
-	return w.checkpoint()
+	return nil
 }
+
+// Finish commits what the worker converted since its last checkpoint.
+func (w *worker) Finish() error { return w.checkpoint() }
+
+// Abort drops what the worker had not committed.
+func (w *worker) Abort() { w.sink.Abort() }
 
 func (w *worker) checkpoint() error {
 	files, err := w.sink.Checkpoint()

@@ -9,11 +9,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/flowlens/flowlens/columnar"
 	"github.com/flowlens/flowlens/internal/decompress"
+	"github.com/flowlens/flowlens/internal/parallel"
 )
 
 // captureExts are the file names a directory walk takes as captures,
@@ -99,39 +99,14 @@ func Convert(ctx context.Context, paths []string, target columnar.Target, cfg Co
 	if cfg.Workers < 1 {
 		cfg.Workers = 1
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	work := make(chan string)
 	sums := make([]*ConvertSummary, cfg.Workers)
-	var wg sync.WaitGroup
-	for i := range sums {
+	workers := make([]parallel.Worker[string], cfg.Workers)
+	for i := range workers {
 		w := &captureWorker{cfg: &cfg, target: target, sink: target.Sink(cfg.FirstWorker + i),
 			sum: &ConvertSummary{Malformed: map[string]int64{}, Skipped: map[string]int64{}}}
-		sums[i] = w.sum
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for path := range work {
-				if err := w.capture(ctx, path); err != nil {
-					w.sink.Abort()
-					cancel(err)
-					for range work { // let the feeder finish
-					}
-					return
-				}
-			}
-		}()
+		sums[i], workers[i] = w.sum, w
 	}
-feed:
-	for _, p := range paths {
-		select {
-		case work <- p:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
+	runErr := parallel.Run(ctx, paths, workers)
 	sum := &ConvertSummary{Malformed: map[string]int64{}, Skipped: map[string]int64{}}
 	for _, s := range sums {
 		sum.Captures += s.Captures
@@ -147,7 +122,7 @@ feed:
 			sum.Skipped[k] += v
 		}
 	}
-	return sum, context.Cause(ctx)
+	return sum, runErr
 }
 
 type captureWorker struct {
@@ -168,8 +143,14 @@ func (w *captureWorker) skip(reason string, err error) error {
 	return nil
 }
 
-// capture converts one capture and commits it.
-func (w *captureWorker) capture(ctx context.Context, path string) error {
+// Finish has nothing to do: each capture was committed when it was done.
+func (w *captureWorker) Finish() error { return nil }
+
+// Abort drops the capture in progress.
+func (w *captureWorker) Abort() { w.sink.Abort() }
+
+// Do converts one capture and commits it (parallel.Worker).
+func (w *captureWorker) Do(ctx context.Context, path string) error {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return err
