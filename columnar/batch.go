@@ -233,28 +233,6 @@ func allNull(typ arrow.DataType, n, width int) *array.Data {
 		memory.NewBufferBytes(zeroBytes(width * n))}, nil, n, 0)
 }
 
-type stringColumn struct {
-	offsets []int32
-	data    []byte
-}
-
-func (c *stringColumn) append(b []byte) {
-	c.data = append(c.data, b...)
-	c.offsets = append(c.offsets, int32(len(c.data)))
-}
-
-func (c *stringColumn) array() arrow.Array {
-	data := array.NewData(arrow.BinaryTypes.String, len(c.offsets)-1,
-		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.offsets)), memory.NewBufferBytes(c.data)}, nil, 0, 0)
-	defer data.Release()
-	return array.MakeFromData(data)
-}
-
-func (c *stringColumn) reset() {
-	c.offsets = c.offsets[:1]
-	c.data = c.data[:0]
-}
-
 // fixedColumn builds a column of 32- or 64-bit integers (or timestamps).
 // A nullable column stores nothing while it holds only nulls.
 type fixedColumn[T int32 | int64] struct {

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -346,10 +345,4 @@ func newRunID() string {
 func PartitionDir(micros int64) string {
 	t := time.UnixMicro(micros).UTC()
 	return FlowsDir + "/date=" + t.Format("2006-01-02") + "/hour=" + strconv.Itoa(t.Hour())
-}
-
-// IsDataFile reports whether a path names a flowlens data file.
-func IsDataFile(name string) bool {
-	base := filepath.Base(name)
-	return strings.HasPrefix(base, "part-") && (strings.HasSuffix(base, ".parquet") || strings.HasSuffix(base, ".arrow"))
 }

@@ -1,7 +1,6 @@
 package columnar
 
 import (
-	"net/netip"
 	"strconv"
 )
 
@@ -149,6 +148,3 @@ var protoNumbers = func() (s [256]string) {
 	}
 	return s
 }()
-
-// AppendAddr appends the canonical text form of a to dst.
-func AppendAddr(dst []byte, a netip.Addr) []byte { return a.AppendTo(dst) }

@@ -38,7 +38,6 @@ type Scanner struct {
 	endCRC    uint32 // CRC-32C of the stream before recordEnd
 	hashed    int    // buf index up to which crc covers
 	trailing  bool   // the last record had a trailing comma before } or ]
-	consumed  int64
 	recordEnd int64
 
 	// The record last returned, not yet accepted: Resync may still
