@@ -8,13 +8,22 @@ import (
 
 // byteSource feeds the rule generator from fuzz input, eight bytes at a
 // time, so that a mutation changes a few choices rather than all of them.
-type byteSource struct{ b []byte }
+// Each value is mixed with a counter so that runs of equal bytes (or an
+// exhausted input) never starve rand's rejection sampling.
+type byteSource struct {
+	b []byte
+	n uint64
+}
 
 func (s *byteSource) Uint64() uint64 {
 	var buf [8]byte
-	n := copy(buf[:], s.b)
-	s.b = s.b[n:]
-	return binary.LittleEndian.Uint64(buf[:])
+	k := copy(buf[:], s.b)
+	s.b = s.b[k:]
+	s.n++
+	z := s.n * 0x9e3779b97f4a7c15 // splitmix64 of the counter
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return binary.LittleEndian.Uint64(buf[:]) ^ z ^ z>>31
 }
 
 // FuzzClassifier builds a rule set and packets from the input and demands
@@ -33,7 +42,7 @@ func FuzzClassifier(f *testing.F) {
 		if len(data) > 1<<16 {
 			return
 		}
-		g := ruleGen{rand.New(&byteSource{data})}
+		g := ruleGen{rand.New(&byteSource{b: data})}
 		rules := g.rules(t, 1+g.r.IntN(80))
 		lin, cls := &Linear{Rules: rules}, NewClassifier(rules)
 		for range 200 {
