@@ -44,6 +44,7 @@ const noPort = 65536
 type addrDim struct {
 	v4    []uint32 // starts of the IPv4 intervals; v4[0] == 0
 	v4Vec []uint32 // vector of each interval
+	v4Dir directory
 	v6    []u128
 	v6Vec []uint32
 }
@@ -51,6 +52,38 @@ type addrDim struct {
 type portDim struct {
 	starts []uint32 // over 0..noPort; starts[0] == 0
 	vec    []uint32
+	dir    directory
+}
+
+// directory narrows the binary search over interval starts: bucket b
+// (keys with the same top bits) lies within intervals first[b] to
+// first[b+1].
+type directory struct {
+	shift uint
+	first []uint32
+}
+
+func newDirectory(starts []uint32, shift uint, maxKey uint32) directory {
+	d := directory{shift: shift, first: make([]uint32, maxKey>>shift+2)}
+	for b := range len(d.first) - 1 {
+		d.first[b] = uint32(search32(starts, uint32(b)<<shift))
+	}
+	d.first[len(d.first)-1] = uint32(len(starts) - 1)
+	return d
+}
+
+// find returns the index of the interval holding x.
+func (d *directory) find(starts []uint32, x uint32) int {
+	b := x >> d.shift
+	lo, hi := int(d.first[b]), int(d.first[b+1])
+	for n := hi - lo + 1; n > 1; {
+		half := n / 2
+		if starts[lo+half] <= x {
+			lo += half
+		}
+		n -= half
+	}
+	return lo
 }
 
 type u128 struct{ hi, lo uint64 }
@@ -137,8 +170,8 @@ func (c *Classifier) Match(p *Packet) int {
 	var sv, dv uint32
 	switch {
 	case p.Src.Is4() && p.Dst.Is4():
-		sv = c.src.v4Vec[search32(c.src.v4, v4key(p.Src))]
-		dv = c.dst.v4Vec[search32(c.dst.v4, v4key(p.Dst))]
+		sv = c.src.v4Vec[c.src.v4Dir.find(c.src.v4, v4key(p.Src))]
+		dv = c.dst.v4Vec[c.dst.v4Dir.find(c.dst.v4, v4key(p.Dst))]
 	case p.Src.Is6() && p.Dst.Is6():
 		sv = c.src.v6Vec[search128(c.src.v6, v6key(p.Src))]
 		dv = c.dst.v6Vec[search128(c.dst.v6, v6key(p.Dst))]
@@ -150,9 +183,9 @@ func (c *Classifier) Match(p *Packet) int {
 		if p.AnySrcPort {
 			spv = c.allVec
 		} else {
-			spv = c.sport.vec[search32(c.sport.starts, uint32(p.SrcPort))]
+			spv = c.sport.vec[c.sport.dir.find(c.sport.starts, uint32(p.SrcPort))]
 		}
-		dpv = c.dport.vec[search32(c.dport.starts, uint32(p.DstPort))]
+		dpv = c.dport.vec[c.dport.dir.find(c.dport.starts, uint32(p.DstPort))]
 	} else {
 		spv = c.sport.vec[len(c.sport.vec)-1]
 		dpv = c.dport.vec[len(c.dport.vec)-1]
@@ -253,7 +286,8 @@ func buildAddrDim(rules []Rule, vb *vectorBuilder, side func(*Rule) []netipx.IPR
 			}
 		}
 	}
-	d := addrDim{v4: p4, v6: p6, v4Vec: make([]uint32, len(p4)), v6Vec: make([]uint32, len(p6))}
+	d := addrDim{v4: p4, v6: p6, v4Vec: make([]uint32, len(p4)), v6Vec: make([]uint32, len(p6)),
+		v4Dir: newDirectory(p4, 20, ^uint32(0))}
 	for k := range p4 {
 		d.v4Vec[k] = vb.add(m4[k*words:][:words])
 	}
@@ -289,7 +323,7 @@ func buildPortDim(rules []Rule, vb *vectorBuilder, side func(*Rule) Ports) portD
 			}
 		}
 	}
-	d := portDim{starts: points, vec: make([]uint32, len(points))}
+	d := portDim{starts: points, vec: make([]uint32, len(points)), dir: newDirectory(points, 5, noPort)}
 	for k := range points {
 		d.vec[k] = vb.add(m[k*words:][:words])
 	}

@@ -2,8 +2,11 @@ package ipflow
 
 import (
 	"encoding/binary"
+	"errors"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/flowlens/flowlens/topology"
 )
 
 // byteSource feeds the rule generator from fuzz input, eight bytes at a
@@ -49,6 +52,38 @@ func FuzzClassifier(f *testing.F) {
 			p := g.packet(rules)
 			if want, got := lin.Match(&p), cls.Match(&p); want != got {
 				t.Fatalf("%d rules, packet %+v: linear %d, classifier %d", len(rules), p, want, got)
+			}
+		}
+	})
+}
+
+// FuzzVerifyRequest parses a request body and answers it over a scenario
+// network: errors are fine, panics are not, and every answer is Allow or
+// Deny.
+//
+//	go test ./ipflow -run '^$' -fuzz FuzzVerifyRequest -fuzztime 30s
+func FuzzVerifyRequest(f *testing.F) {
+	n, _, err := topology.Load("../testdata/verify/asg-peering-udr/network")
+	if err != nil {
+		f.Fatal(err)
+	}
+	ev := NewEvaluator(n, Config{})
+	f.Add([]byte(`{"targetResourceId":"web","direction":"Inbound","protocol":"TCP","localIPAddress":"10.1.1.4","localPort":"80","remoteIPAddress":"168.63.129.16","remotePort":"*"}`))
+	f.Add([]byte(`{"targetResourceId":"db","direction":"Outbound","protocol":"*","localIPAddress":"10.1.1.5","localPort":"0-65535","remoteIPAddress":"0.0.0.0/0","remotePort":"1-2"}`))
+	f.Add([]byte(`{"parameters":{"parameters":{"targetResourceId":"routed","direction":"in","protocol":"17","localIPAddress":"10.1.2.4","localPort":"53","remoteIPAddress":"10.0.0.0-10.255.0.0","remotePort":"53"}}}`))
+	f.Add([]byte(`{"targetResourceId":"web","direction":"Inbound","protocol":"TCP","localIPAddress":"fd00::1","localPort":"80","remoteIPAddress":"::/0","remotePort":"*"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req, err := ParseVerifyRequest(data)
+		if err != nil {
+			return
+		}
+		answers, err := ev.Verify(req, 200)
+		if err != nil && !errors.Is(err, ErrBadRequest) && !errors.Is(err, ErrTooManyParts) && !errors.Is(err, topology.ErrNotFound) && !errors.Is(err, topology.ErrAmbiguous) {
+			t.Fatalf("%q: unexpected error kind: %v", data, err)
+		}
+		for _, a := range answers {
+			if a.Access != "Allow" && a.Access != "Deny" {
+				t.Fatalf("%q: answer %+v", data, a)
 			}
 		}
 	})

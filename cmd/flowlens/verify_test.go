@@ -1,0 +1,132 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const verifyNet = "../../testdata/verify/subnet-and-nic/network"
+
+func TestVerifyCommand(t *testing.T) {
+	req := filepath.Join(t.TempDir(), "req.json")
+	body := `{"targetResourceId": "vm1", "direction": "Inbound", "protocol": "TCP",
+		"localIPAddress": "10.0.1.4", "localPort": "80", "remoteIPAddress": "203.0.113.9", "remotePort": "50000"}`
+	if err := os.WriteFile(req, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "verify", "--network", verifyNet, "--request", req)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got map[string]string
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	if len(got) != 2 || got["access"] != "Deny" || got["ruleName"] != "securityRules/deny-http" {
+		t.Fatalf("response %s is not Azure's shape with the subnet rule", stdout)
+	}
+
+	code, stdout, stderr = runCLI(t, "verify", "--network", verifyNet, "--target", "vm1", "--direction", "inbound",
+		"--local", "10.0.1.4:443", "--remote", "203.0.113.9:50000", "-o", "text")
+	if code != exitOK || strings.TrimSpace(stdout) != "Allowed by securityRules/allow-https on nic-nsg (NIC), priority 110" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+
+	// Ranges: every local port, one answer per part.
+	code, stdout, stderr = runCLI(t, "verify", "--network", verifyNet, "--target", "vm1", "--direction", "inbound",
+		"--local", "10.0.1.4:0-65535", "--remote", "203.0.113.9:*")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var parts []map[string]any
+	if err := json.Unmarshal([]byte(stdout), &parts); err != nil || len(parts) != 5 {
+		t.Fatalf("%v: %d parts: %s", err, len(parts), stdout)
+	}
+
+	for _, args := range [][]string{
+		{"verify", "--network", verifyNet},
+		{"verify", "--target", "vm1", "--direction", "in", "--local", "10.0.1.4:1", "--remote", "1.1.1.1:1"},
+		{"verify", "--network", verifyNet, "--request", req, "-o", "xml"},
+	} {
+		if code, _, _ := runCLI(t, args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+	code, _, stderr = runCLI(t, "verify", "--network", verifyNet, "--target", "nosuchvm", "--direction", "in",
+		"--local", "10.0.1.4:1", "--remote", "1.1.1.1:1")
+	if code != exitFailed || !strings.Contains(stderr, "nosuchvm") {
+		t.Errorf("unknown target: exit %d, %s", code, stderr)
+	}
+}
+
+func TestVerifyBatch(t *testing.T) {
+	dir := t.TempDir()
+	csvIn := filepath.Join(dir, "b.csv")
+	csvBody := "target,direction,protocol,local_ip,local_port,remote_ip,remote_port\n" +
+		"vm1,Inbound,TCP,10.0.1.4,80,203.0.113.9,50000\n" +
+		"vm1,Inbound,TCP,10.0.1.4,443,203.0.113.9,50000\n" +
+		"vm1,Inbound,TCP,10.9.9.9,443,203.0.113.9,50000\n"
+	if err := os.WriteFile(csvIn, []byte(csvBody), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "verify", "--network", verifyNet, "--batch", csvIn)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines: %s", len(lines), stdout)
+	}
+	want := []string{`"access":"Deny","ruleName":"securityRules/deny-http"`, `"access":"Allow","ruleName":"securityRules/allow-https"`, `"error":`}
+	for i, w := range want {
+		if !strings.Contains(lines[i], w) || !strings.Contains(lines[i], `"line":`+string(rune('2'+i))) {
+			t.Errorf("line %d: %s, want %s", i, lines[i], w)
+		}
+	}
+	if code, _, _ := runCLI(t, "verify", "--network", verifyNet, "--batch", csvIn, "--strict"); code != exitFailed {
+		t.Errorf("--strict with an unanswerable request: exit %d", code)
+	}
+	jsonIn := filepath.Join(dir, "b.jsonl")
+	if err := os.WriteFile(jsonIn, []byte(`{"targetResourceId":"vm1","direction":"Outbound","protocol":"TCP","localIPAddress":"10.0.1.4","localPort":"*","remoteIPAddress":"198.51.100.1","remotePort":"25"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ = runCLI(t, "verify", "--network", verifyNet, "--batch", jsonIn)
+	if code != exitOK || !strings.Contains(stdout, `"ruleName":"securityRules/deny-smtp-out"`) {
+		t.Errorf("JSON lines: exit %d: %s", code, stdout)
+	}
+}
+
+func TestSGViewCommand(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "sgview", "--network", verifyNet, "--target", "vm1")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var view struct {
+		NetworkInterfaces []struct {
+			SecurityRuleAssociations struct {
+				NetworkInterfaceAssociation *struct{ SecurityRules []any }
+				SubnetAssociation           *struct{ SecurityRules []any }
+				DefaultSecurityRules        []any
+				EffectiveSecurityRules      []struct{ Name, Direction string }
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &view); err != nil || len(view.NetworkInterfaces) != 1 {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	a := view.NetworkInterfaces[0].SecurityRuleAssociations
+	if len(a.NetworkInterfaceAssociation.SecurityRules) != 4 || len(a.SubnetAssociation.SecurityRules) != 3 || len(a.DefaultSecurityRules) != 6 {
+		t.Fatalf("associations: %s", stdout)
+	}
+	// Inbound: subnet (2 user + 3 default) then NIC (3 + 3); outbound: NIC (1 + 3) then subnet (1 + 3).
+	if n := len(a.EffectiveSecurityRules); n != 19 || a.EffectiveSecurityRules[0].Name != "UserRule_deny-http" {
+		t.Fatalf("%d effective rules: %+v", n, a.EffectiveSecurityRules)
+	}
+	code, stdout, _ = runCLI(t, "sgview", "--network", verifyNet, "--target", "vm1", "-o", "text")
+	if code != exitOK || !strings.Contains(stdout, "DefaultInboundDenyAll") || !strings.Contains(stdout, "Outbound, in evaluation order") {
+		t.Fatalf("text: exit %d: %s", code, stdout)
+	}
+}

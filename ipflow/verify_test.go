@@ -1,0 +1,118 @@
+package ipflow
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flowlens/flowlens/topology"
+)
+
+// verifyCase is one entry of testdata/verify/*/cases.json: a request,
+// Azure's response to expect, and why.
+type verifyCase struct {
+	Reason   string        `json:"reason"`
+	Request  VerifyRequest `json:"request"`
+	Response VerifyResult  `json:"response"`
+	NSG      string        `json:"nsg"`
+	Level    string        `json:"level"`
+}
+
+func loadScenario(t *testing.T, dir string) *Evaluator {
+	t.Helper()
+	n, probs, err := topology.Load(filepath.Join(dir, "network"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range probs {
+		t.Errorf("problem loading %s: %v", dir, p)
+	}
+	return NewEvaluator(n, Config{})
+}
+
+// TestVerifyScenarios answers every request of the scenario suite in
+// testdata/verify and compares with the expected Azure response.
+func TestVerifyScenarios(t *testing.T) {
+	dirs, _ := filepath.Glob("../testdata/verify/*")
+	if len(dirs) < 4 {
+		t.Fatalf("found %d scenarios", len(dirs))
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			ev := loadScenario(t, dir)
+			data, err := os.ReadFile(filepath.Join(dir, "cases.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cases []verifyCase
+			if err := json.Unmarshal(data, &cases); err != nil {
+				t.Fatal(err)
+			}
+			for i, c := range cases {
+				got, err := ev.Verify(c.Request, 0)
+				if err != nil {
+					t.Errorf("case %d (%s): %v", i, c.Reason, err)
+					continue
+				}
+				if len(got) != 1 {
+					t.Errorf("case %d (%s): %d answers, want 1", i, c.Reason, len(got))
+					continue
+				}
+				a := got[0]
+				if a.VerifyResult != c.Response || a.NSG != c.NSG || a.Level != c.Level {
+					t.Errorf("case %d (%s):\n got %+v on %q (%s)\nwant %+v on %q (%s)", i, c.Reason, a.VerifyResult, a.NSG, a.Level, c.Response, c.NSG, c.Level)
+				}
+			}
+		})
+	}
+}
+
+// TestVerifyRanges asks a request with every protocol and every local
+// port and checks each answer against single-packet requests at the ends
+// of its part.
+func TestVerifyRanges(t *testing.T) {
+	ev := loadScenario(t, "../testdata/verify/subnet-and-nic")
+	req := VerifyRequest{TargetResourceID: "vm1", Direction: "Inbound", Protocol: "*",
+		LocalIPAddress: "10.0.1.4", LocalPort: "0-65535", RemoteIPAddress: "203.0.113.0/24", RemotePort: "*"}
+	answers, err := ev.Verify(req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Tcp 80 deny-http, Tcp 443 allow-https, Tcp 3389 deny (subnet default), the rest DenyAllInBound.
+	if len(answers) < 5 || len(answers) > 8 {
+		t.Fatalf("%d answers: %+v", len(answers), answers)
+	}
+	allowed := 0
+	for _, a := range answers {
+		if a.Access == "Allow" {
+			allowed++
+			if a.RuleName != "securityRules/allow-https" || a.LocalPort != "443" || a.Protocol != "Tcp" {
+				t.Errorf("unexpected allow: %+v", a)
+			}
+		}
+		lo, hi, _ := strings.Cut(a.LocalPort, "-")
+		if hi == "" {
+			hi = lo
+		}
+		proto := a.Protocol
+		if strings.Contains(proto, "except") {
+			proto = "Icmp"
+		}
+		for _, port := range []string{lo, hi} {
+			one := req
+			one.Protocol, one.LocalPort, one.RemoteIPAddress = proto, port, "203.0.113.77"
+			got, err := ev.Verify(one, 0)
+			if err != nil || len(got) != 1 {
+				t.Fatalf("%+v: %v %v", one, got, err)
+			}
+			if got[0].VerifyResult != a.VerifyResult {
+				t.Errorf("part %+v says %+v, the single request %s/%s says %+v", a, a.VerifyResult, proto, port, got[0].VerifyResult)
+			}
+		}
+	}
+	if allowed != 1 {
+		t.Errorf("%d allowed parts, want exactly port 443/Tcp", allowed)
+	}
+}
