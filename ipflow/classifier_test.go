@@ -286,3 +286,35 @@ func TestClassifierNoAllocs(t *testing.T) {
 		t.Fatalf("Match allocates %v times", n)
 	}
 }
+
+// TestLocalClassifier checks that a stage specialised to one local
+// address answers like the full rule set for packets to (inbound) or from
+// (outbound) that address.
+func TestLocalClassifier(t *testing.T) {
+	for seed := range uint64(20) {
+		g := ruleGen{rand.New(rand.NewPCG(seed, 3))}
+		rules := g.rules(t, 1+g.r.IntN(120))
+		for _, dir := range []Direction{Inbound, Outbound} {
+			rs := &RuleSet{Direction: dir, Rules: rules, Classifier: NewClassifier(rules)}
+			p0 := g.packet(rules)
+			local := p0.Dst
+			if dir == Outbound {
+				local = p0.Src
+			}
+			full := Stage{Rules: rs}
+			spec := Stage{Rules: rs, local: newLocalClassifier(rs, local)}
+			for range 2000 {
+				p := g.packet(rules)
+				if dir == Inbound {
+					p.Dst = local
+				} else {
+					p.Src = local
+				}
+				a, b := Judge([]Stage{full}, &p), Judge([]Stage{spec}, &p)
+				if a.Access != b.Access || a.Rule != b.Rule {
+					t.Fatalf("seed %d %v local %v packet %+v: full %v/%d, local %v/%d", seed, dir, local, p, a.Access, a.Rule, b.Access, b.Rule)
+				}
+			}
+		}
+	}
+}

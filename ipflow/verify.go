@@ -178,7 +178,11 @@ var ErrTooManyParts = errors.New("too many parts")
 // part and its verdict.
 func expandStages(stages []Stage, i int, q Query, fn func(Query, Verdict) bool) bool {
 	st := &stages[i]
-	return st.Rules.Classifier.Expand(q, 0, func(p Part) bool {
+	cls, index := st.classifier()
+	return cls.Expand(q, 0, func(p Part) bool {
+		if p.Rule >= 0 && index != nil {
+			p.Rule = int(index[p.Rule])
+		}
 		v := Verdict{Access: Allow, Stage: st, Rule: p.Rule}
 		if p.Rule < 0 || st.Rules.Rules[p.Rule].Access == Deny {
 			v.Access = Deny
