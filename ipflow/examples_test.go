@@ -156,3 +156,79 @@ func jsonEqual(t *testing.T, a, b any) bool {
 	t.Helper()
 	return mustJSON(t, a) == mustJSON(t, b)
 }
+
+// TestAzureEffectiveNSGListExample compares the effective NSGs of the
+// example's NIC with Azure's example response, naming the differences.
+func TestAzureEffectiveNSGListExample(t *testing.T) {
+	data, err := os.ReadFile("../testdata/topology/azure-examples/NetworkInterfaceEffectiveNSGList.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var example struct {
+		Parameters struct {
+			NIC string `json:"networkInterfaceName"`
+		} `json:"parameters"`
+		Responses map[string]struct {
+			Body struct {
+				Value []struct {
+					EffectiveNetworkSecurityGroup
+					Association struct {
+						EffectiveAssociation
+						NetworkManager *IDRef `json:"networkManager"`
+					} `json:"association"`
+				} `json:"value"`
+			} `json:"body"`
+		} `json:"responses"`
+	}
+	if err := json.Unmarshal(data, &example); err != nil {
+		t.Fatal(err)
+	}
+	n, probs, err := topology.Load("../testdata/azure-example-networks/NetworkInterfaceEffectiveNSGList.network.json")
+	if err != nil || len(probs) > 0 {
+		t.Fatal(err, probs)
+	}
+	got, err := NewEvaluator(n, Config{}).EffectiveNetworkSecurityGroups(example.Parameters.NIC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := example.Responses["200"].Body.Value
+	if len(got.Value) != 1 || len(want) != 1 {
+		t.Fatalf("got %d NSGs, example %d", len(got.Value), len(want))
+	}
+	g, w := got.Value[0], want[0]
+	if g.NetworkSecurityGroup != w.NetworkSecurityGroup {
+		t.Errorf("NSG %v, example %v", g.NetworkSecurityGroup, w.NetworkSecurityGroup)
+	}
+	// The example also names a network manager: out of scope.
+	if w.Association.NetworkManager == nil || !jsonEqual(t, g.Association, w.Association.EffectiveAssociation) {
+		t.Errorf("association %s, example %s", mustJSON(t, g.Association), mustJSON(t, w.Association))
+	}
+	for _, wr := range w.EffectiveSecurityRules {
+		found := false
+		for _, gr := range g.EffectiveSecurityRules {
+			if gr.Name != wr.Name {
+				continue
+			}
+			found = true
+			if wr.ExpandedDestinationAddressPrefix != nil {
+				// The example's Internet list is synthetic; ours is DefaultInternet.
+				if len(gr.ExpandedDestinationAddressPrefix) < 10 || g.TagMap["Internet"] == nil {
+					t.Errorf("%s: Internet not expanded: %v", wr.Name, gr.ExpandedDestinationAddressPrefix)
+				}
+				wr.ExpandedDestinationAddressPrefix = gr.ExpandedDestinationAddressPrefix
+			}
+			// The example leaves out the plural arrays that real output repeats.
+			wr.SourcePortRanges, wr.DestinationPortRanges = gr.SourcePortRanges, gr.DestinationPortRanges
+			wr.SourceAddressPrefixes, wr.DestinationAddressPrefixes = gr.SourceAddressPrefixes, gr.DestinationAddressPrefixes
+			if !jsonEqual(t, gr, wr) {
+				t.Errorf("rule %s:\n got %s\nwant %s", wr.Name, mustJSON(t, gr), mustJSON(t, wr))
+			}
+		}
+		if !found {
+			t.Errorf("rule %s missing", wr.Name)
+		}
+	}
+	if len(g.EffectiveSecurityRules) != 8 {
+		t.Errorf("%d rules, want 2 user and 6 default", len(g.EffectiveSecurityRules))
+	}
+}

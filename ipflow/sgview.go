@@ -3,6 +3,7 @@ package ipflow
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"go4.org/netipx"
@@ -199,28 +200,134 @@ func EffectiveName(r *topology.SecurityRule) string {
 // EffectiveRules returns the rules that apply to traffic of direction d
 // at t, in evaluation order: each NSG's rules by priority, inbound the
 // subnet's then the NIC's, outbound the NIC's then the subnet's [X].
+// Names are the security group view's (EffectiveName).
 func (e *Evaluator) EffectiveRules(t *Target, d Direction) ([]EffectiveNetworkSecurityRule, error) {
 	stages, err := e.Stages(t, d)
 	if err != nil {
 		return nil, err
 	}
-	res := &targetResolver{e: e, t: t}
 	var out []EffectiveNetworkSecurityRule
 	for _, st := range stages {
-		for i, src := range st.Rules.Source {
-			r := EffectiveNetworkSecurityRule{
-				Name: EffectiveName(src), Access: st.Rules.Rules[i].Access.String(),
-				Priority: src.Priority, Direction: d.String(), Protocol: effectiveProtocol(string(src.Protocol)),
+		rules, err := e.effectiveRulesOf(t, st.Rules, EffectiveName)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rules...)
+	}
+	return out, nil
+}
+
+// effectiveRulesOf writes one NSG's rules of one direction in the
+// effective shape, naming each with name.
+func (e *Evaluator) effectiveRulesOf(t *Target, rs *RuleSet, name func(*topology.SecurityRule) string) ([]EffectiveNetworkSecurityRule, error) {
+	res := &targetResolver{e: e, t: t}
+	out := make([]EffectiveNetworkSecurityRule, 0, len(rs.Source))
+	var err error
+	for i, src := range rs.Source {
+		r := EffectiveNetworkSecurityRule{
+			Name: name(src), Access: rs.Rules[i].Access.String(),
+			Priority: src.Priority, Direction: rs.Direction.String(), Protocol: effectiveProtocol(string(src.Protocol)),
+		}
+		r.SourcePortRange, r.SourcePortRanges = effectivePorts(src.SourcePortRanges)
+		r.DestinationPortRange, r.DestinationPortRanges = effectivePorts(src.DestinationPortRanges)
+		if r.SourceAddressPrefix, r.SourceAddressPrefixes, r.ExpandedSourceAddressPrefix, err = e.effectiveAddrs(res, src.SourceAddressPrefixes, src.SourceASGIDs); err != nil {
+			return nil, err
+		}
+		if r.DestinationAddressPrefix, r.DestinationAddressPrefixes, r.ExpandedDestinationAddressPrefix, err = e.effectiveAddrs(res, src.DestinationAddressPrefixes, src.DestinationASGIDs); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// EffectiveNetworkSecurityGroupList is the body of Azure's effective
+// network security groups of a NIC (effectiveNetworkSecurityGroups).
+type EffectiveNetworkSecurityGroupList struct {
+	Value    []EffectiveNetworkSecurityGroup `json:"value"`
+	NextLink *string                         `json:"nextLink"`
+}
+
+// EffectiveNetworkSecurityGroup is one NSG that applies to a NIC.
+type EffectiveNetworkSecurityGroup struct {
+	NetworkSecurityGroup   IDRef                          `json:"networkSecurityGroup"`
+	Association            EffectiveAssociation           `json:"association"`
+	EffectiveSecurityRules []EffectiveNetworkSecurityRule `json:"effectiveSecurityRules"`
+	TagMap                 map[string][]string            `json:"tagMap"`
+}
+
+// EffectiveAssociation says where an NSG is attached.
+type EffectiveAssociation struct {
+	Subnet           *IDRef `json:"subnet,omitempty"`
+	NetworkInterface *IDRef `json:"networkInterface,omitempty"`
+}
+
+// EffectiveNetworkSecurityGroups answers Azure's effective network
+// security groups request for a NIC (by id or name): one element per NSG
+// that applies, subnet NSG first, each with its rules of both directions
+// (names securityRules/… and defaultSecurityRules/…) and the prefixes of
+// the service tags they name.
+func (e *Evaluator) EffectiveNetworkSecurityGroups(nicName string) (*EffectiveNetworkSecurityGroupList, error) {
+	nic, err := e.net.NIC(nicName)
+	if err != nil {
+		return nil, err
+	}
+	t, err := e.TargetFor(nic, netip.Addr{})
+	if err != nil {
+		return nil, err
+	}
+	out := &EffectiveNetworkSecurityGroupList{Value: []EffectiveNetworkSecurityGroup{}}
+	add := func(nsg *topology.NSG) error {
+		g := EffectiveNetworkSecurityGroup{NetworkSecurityGroup: IDRef{nsg.ID}, EffectiveSecurityRules: []EffectiveNetworkSecurityRule{}, TagMap: map[string][]string{}}
+		if t.SubnetNSG == nsg {
+			g.Association.Subnet = &IDRef{t.Subnet.ID}
+		}
+		if t.NICNSG == nsg {
+			g.Association.NetworkInterface = &IDRef{nic.ID}
+		}
+		for _, d := range []Direction{Inbound, Outbound} {
+			rs, err := e.RuleSet(nsg, d, t)
+			if err != nil {
+				return err
 			}
-			r.SourcePortRange, r.SourcePortRanges = effectivePorts(src.SourcePortRanges)
-			r.DestinationPortRange, r.DestinationPortRanges = effectivePorts(src.DestinationPortRanges)
-			if r.SourceAddressPrefix, r.SourceAddressPrefixes, r.ExpandedSourceAddressPrefix, err = e.effectiveAddrs(res, src.SourceAddressPrefixes, src.SourceASGIDs); err != nil {
-				return nil, err
+			rules, err := e.effectiveRulesOf(t, rs, func(r *topology.SecurityRule) string {
+				var x Rule
+				x.Name, x.Default = r.Name, r.Default
+				return x.AzureName()
+			})
+			if err != nil {
+				return err
 			}
-			if r.DestinationAddressPrefix, r.DestinationAddressPrefixes, r.ExpandedDestinationAddressPrefix, err = e.effectiveAddrs(res, src.DestinationAddressPrefixes, src.DestinationASGIDs); err != nil {
-				return nil, err
+			res := &targetResolver{e: e, t: t}
+			for _, r := range rs.Source {
+				for _, tok := range slices.Concat(r.SourceAddressPrefixes, r.DestinationAddressPrefixes) {
+					if _, done := g.TagMap[tok]; done || !isTagName(tok) {
+						continue
+					}
+					set, err := res.Tag(tok)
+					if err != nil {
+						return err
+					}
+					prefixes := []string{}
+					for _, p := range set.Prefixes() {
+						prefixes = append(prefixes, p.String())
+					}
+					g.TagMap[tok] = prefixes
+				}
 			}
-			out = append(out, r)
+			g.EffectiveSecurityRules = append(g.EffectiveSecurityRules, rules...)
+		}
+		out.Value = append(out.Value, g)
+		return nil
+	}
+	if t.SubnetNSG != nil {
+		if err := add(t.SubnetNSG); err != nil {
+			return nil, err
+		}
+	}
+	if t.NICNSG != nil && t.NICNSG != t.SubnetNSG {
+		if err := add(t.NICNSG); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
@@ -277,8 +384,10 @@ func (e *Evaluator) effectiveAddrs(res *targetResolver, tokens, asgs []string) (
 		default:
 			if p, ok := ParseAddressPrefix(t); ok {
 				b.AddPrefix(p)
+				list = append(list, p.String()) // 1.1.1.1 is written 1.1.1.1/32
+			} else {
+				list = append(list, t)
 			}
-			list = append(list, t)
 		}
 	}
 	for _, id := range asgs {

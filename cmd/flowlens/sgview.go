@@ -16,6 +16,7 @@ import (
 type sgviewOptions struct {
 	networkOptions
 	request, target, output string
+	effectiveNSGs           bool
 }
 
 func newSGViewCmd() *cobra.Command {
@@ -39,6 +40,7 @@ with ports as N-M, * as 0.0.0.0/0, and service tags and ASGs expanded.
 	f.StringVar(&o.request, "request", "", "security group view request body (JSON file, - for stdin)")
 	f.StringVar(&o.target, "target", "", "VM or NIC, by id or name")
 	f.StringVarP(&o.output, "output", "o", "json", "json or text")
+	f.BoolVar(&o.effectiveNSGs, "effective-nsgs", false, "print the NIC's effective network security groups (Azure's effectiveNetworkSecurityGroups shape) instead")
 	return c
 }
 
@@ -76,6 +78,15 @@ func runSGView(o sgviewOptions, stdin io.Reader, stdout, stderr io.Writer) error
 		if target == "" {
 			return fmt.Errorf("%s: no targetResourceId", o.request)
 		}
+	}
+	if o.effectiveNSGs {
+		list, err := ev.EffectiveNetworkSecurityGroups(target)
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
 	}
 	view, err := ev.SecurityGroupView(target)
 	if err != nil {
