@@ -34,6 +34,8 @@ type Evaluator struct {
 	compiled map[compileKey]*RuleSet
 	locals   map[localKey]*localClassifier
 	vnetTags map[string]*netipx.IPSet
+	targets  map[targetKey]*Target
+	stages   map[stagesKey][]Stage
 }
 
 // localClassifier returns the classifier of rs specialised to one local
@@ -55,7 +57,8 @@ func NewEvaluator(n *topology.Network, cfg Config) *Evaluator {
 	if cfg.Internet == nil {
 		cfg.Internet = DefaultInternet
 	}
-	return &Evaluator{net: n, cfg: cfg, compiled: map[compileKey]*RuleSet{}, locals: map[localKey]*localClassifier{}, vnetTags: map[string]*netipx.IPSet{}}
+	return &Evaluator{net: n, cfg: cfg, compiled: map[compileKey]*RuleSet{}, locals: map[localKey]*localClassifier{},
+		targets: map[targetKey]*Target{}, stages: map[stagesKey][]Stage{}, vnetTags: map[string]*netipx.IPSet{}}
 }
 
 // Network returns the network the evaluator answers for.

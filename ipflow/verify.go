@@ -105,7 +105,7 @@ func (e *Evaluator) Verify(req VerifyRequest, limit int) ([]Answer, error) {
 	if err != nil {
 		return nil, err
 	}
-	stages, err := e.Stages(r.target, r.dir)
+	stages, err := e.cachedStages(r.target, r.dir)
 	if err != nil {
 		return nil, err
 	}
@@ -309,7 +309,15 @@ func (e *Evaluator) readRequest(req VerifyRequest) (*request, error) {
 	if !local.From().Is4() {
 		r.notes = append(r.notes, "Azure's IP flow verify takes only IPv4; this answer comes from the rules")
 	}
-	if r.target, err = e.resolveTarget(req.TargetResourceID, req.TargetNICResourceID, local.From()); err != nil {
+	if strings.EqualFold(strings.TrimSpace(req.Protocol), "icmp") { // ICMP of the request's family
+		r.query.Protocols = ProtoSet{}
+		if local.From().Is4() {
+			r.query.Protocols.Add(ProtoICMP)
+		} else {
+			r.query.Protocols.Add(ProtoICMPv6)
+		}
+	}
+	if r.target, err = e.cachedTarget(req.TargetResourceID, req.TargetNICResourceID, local.From()); err != nil {
 		return nil, err
 	}
 	localPorts, localAny, err := parsePortQuery(req.LocalPort)
@@ -375,6 +383,55 @@ func parsePortQuery(s string) (PortRange, bool, error) {
 	}
 	r, err := ParsePortRange(s)
 	return r, false, err
+}
+
+type targetKey struct {
+	target, nic string
+	local       netip.Addr
+}
+
+type stagesKey struct {
+	t   *Target
+	dir Direction
+}
+
+// cachedTarget is resolveTarget, remembered: batch requests name the
+// same targets again and again.
+func (e *Evaluator) cachedTarget(target, nicID string, local netip.Addr) (*Target, error) {
+	key := targetKey{target, nicID, local}
+	e.mu.Lock()
+	t, ok := e.targets[key]
+	e.mu.Unlock()
+	if ok {
+		return t, nil
+	}
+	t, err := e.resolveTarget(target, nicID, local)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	e.targets[key] = t
+	e.mu.Unlock()
+	return t, nil
+}
+
+// cachedStages is Stages, remembered per target and direction.
+func (e *Evaluator) cachedStages(t *Target, d Direction) ([]Stage, error) {
+	key := stagesKey{t, d}
+	e.mu.Lock()
+	st, ok := e.stages[key]
+	e.mu.Unlock()
+	if ok {
+		return st, nil
+	}
+	st, err := e.Stages(t, d)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	e.stages[key] = st
+	e.mu.Unlock()
+	return st, nil
 }
 
 // resolveTarget finds the NIC a request is about: targetNicResourceId
