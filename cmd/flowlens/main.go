@@ -88,7 +88,7 @@ func newRootCmd() *cobra.Command {
 			stopProfile()
 		}
 	}
-	root.AddCommand(newConvertCmd(), newFlowsCmd(), newDemoCmd(), newVerifyCmd(), newSGViewCmd())
+	root.AddCommand(newConvertCmd(), newFlowsCmd(), newDemoCmd(), newVerifyCmd(), newSGViewCmd(), newTopologyCmd())
 	return root
 }
 
