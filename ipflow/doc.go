@@ -26,6 +26,12 @@
 // allows virtual network access; Internet is the configurable list in
 // DefaultInternet; a service tag without prefixes is an error naming it.
 //
-// Not done here: next hop and effective routes, replay of flow datasets
-// against changed rules, and Virtual Network Manager admin rules.
+// Router answers next hop and effective routes (spec §3) from each
+// subnet's routes (system, peering, gateway, service endpoint and user
+// routes, with Azure's precedence and its exceptions), chosen with a bart
+// longest-prefix table checked against a linear reference. Shadows finds
+// rules that earlier rules make unreachable.
+//
+// Not done here: replay of flow datasets against changed rules, and
+// Virtual Network Manager admin rules.
 package ipflow

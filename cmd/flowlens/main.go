@@ -88,7 +88,8 @@ func newRootCmd() *cobra.Command {
 			stopProfile()
 		}
 	}
-	root.AddCommand(newConvertCmd(), newFlowsCmd(), newDemoCmd(), newVerifyCmd(), newSGViewCmd(), newTopologyCmd())
+	root.AddCommand(newConvertCmd(), newFlowsCmd(), newDemoCmd(), newVerifyCmd(), newSGViewCmd(), newTopologyCmd(),
+		newNextHopCmd(), newRoutesCmd())
 	return root
 }
 
