@@ -21,6 +21,15 @@ if ! echo 'int main(void){return 0;}' | ${CC:-gcc} -x c - -lstdc++ -o /dev/null 
 	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++ >/dev/null
 fi
 
+# The HTML report test screenshots the page in headless Chromium.
+if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+	echo "== installing chromium (the HTML report test renders in it)"
+	SUDO=""
+	if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+	$SUDO apt-get update -qq
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 echo "== bench: vet"
 go vet ./...
 

@@ -89,7 +89,7 @@ func newRootCmd() *cobra.Command {
 		}
 	}
 	root.AddCommand(newConvertCmd(), newFlowsCmd(), newDemoCmd(), newVerifyCmd(), newSGViewCmd(), newTopologyCmd(),
-		newNextHopCmd(), newRoutesCmd())
+		newNextHopCmd(), newRoutesCmd(), newQueryCmd(), newReportCmd())
 	return root
 }
 

@@ -1,0 +1,401 @@
+package query
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/schema"
+
+	"github.com/flowlens/flowlens/columnar"
+)
+
+// colID is a column of columnar.Schema, by position; TestQueryColumnIDs keeps
+// the two in step.
+type colID uint8
+
+const (
+	colTime colID = iota
+	colEndTime
+	colSource
+	colResourceID
+	colMAC
+	colRule
+	colSrcIP
+	colDstIP
+	colSrcPort
+	colDstPort
+	colProtocol
+	colProto
+	colDirection
+	colDecision
+	colState
+	colPacketsOut
+	colBytesOut
+	colPacketsIn
+	colBytesIn
+	colACLID
+	colFlowLogID
+	colEncryption
+	colTCPFlags
+	colVLAN
+	colCapturedLen
+	numCols
+)
+
+func (c colID) String() string { return columnar.Schema.Field(int(c)).Name }
+
+// colByName returns the column of a schema name.
+func colByName(name string) (colID, bool) {
+	for i, f := range columnar.Schema.Fields() {
+		if f.Name == name {
+			return colID(i), true
+		}
+	}
+	return 0, false
+}
+
+// kind is how a column is held in memory.
+type kind uint8
+
+const (
+	kindDict  kind = iota // strings: an index per row into a dictionary
+	kindInt32             // int32 values
+	kindInt64             // int64 values and timestamps
+)
+
+func kindOf(c colID) kind {
+	switch c {
+	case colTime, colEndTime, colPacketsOut, colBytesOut, colPacketsIn, colBytesIn:
+		return kindInt64
+	case colSrcPort, colDstPort, colProto, colTCPFlags, colVLAN, colCapturedLen:
+		return kindInt32
+	}
+	return kindDict
+}
+
+// vector is one column of one row group, decoded. Nulls are -1 in idx for
+// dictionary columns, and false in valid (with a zero value) for integer
+// columns; valid is nil when the row group has no null in the column.
+type vector struct {
+	id    colID
+	kind  kind
+	n     int
+	valid []bool
+	i32   []int32
+	i64   []int64
+	idx   []int32
+	dict  [][]byte // dictionary values, pointing into data
+	data  []byte
+
+	codeOf  []uint8 // enum columns: columnar code per dictionary entry
+	hasCode bool
+
+	at     int // rows of the chunk read so far
+	maxDef int
+	levels []bool // scratch: definition levels of a page
+	memo   map[string]int32
+	delta  deltaDecoder
+}
+
+func newVector(c colID) *vector { return &vector{id: c, kind: kindOf(c)} }
+
+// reset sizes the vector for n rows.
+func (v *vector) reset(n int) {
+	v.n = n
+	v.valid = v.valid[:0]
+	v.dict = v.dict[:0]
+	v.data = v.data[:0]
+	v.hasCode = false
+	switch v.kind {
+	case kindDict:
+		v.idx = grow(v.idx, n)
+		clear(v.memo)
+	case kindInt32:
+		v.i32 = grow(v.i32, n)
+	case kindInt64:
+		v.i64 = grow(v.i64, n)
+	}
+}
+
+// grow returns s with length n, reusing its memory when it is large enough.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n, n+n/8)
+	}
+	return s[:n]
+}
+
+// isNull reports whether row i is null.
+func (v *vector) isNull(i int) bool {
+	if v.kind == kindDict {
+		return v.idx[i] < 0
+	}
+	return len(v.valid) > 0 && !v.valid[i]
+}
+
+// bytes returns row i of a dictionary column; nil for null.
+func (v *vector) bytes(i int) []byte {
+	if j := v.idx[i]; j >= 0 {
+		return v.dict[j]
+	}
+	return nil
+}
+
+// rowSpan is the part of a row group that a selection needs: pages
+// without a selected row are not decoded, and a page is decoded up to its
+// last selected row only.
+type rowSpan interface {
+	// last returns the last selected row in [from, to), or -1.
+	last(from, to int) int
+}
+
+// start prepares the vector for a column chunk of rows rows.
+func (v *vector) start(descr *schema.Column, rows int) error {
+	v.reset(rows)
+	v.at = 0
+	v.maxDef = int(descr.MaxDefinitionLevel())
+	if descr.MaxRepetitionLevel() != 0 || v.maxDef > 1 {
+		return fmt.Errorf("column %s: nested columns are not supported", v.id)
+	}
+	if want := physicalType(v.kind); descr.PhysicalType() != want {
+		return fmt.Errorf("column %s: physical type %s, want %s", v.id, descr.PhysicalType(), want)
+	}
+	return nil
+}
+
+// read decodes pages of the column chunk pr holds, from its first page
+// after the ones already read. With dictOnly it stops after the
+// dictionary page, and done is false; a chunk without one is read whole.
+// Data pages whose rows span does not select are skipped, not even
+// decompressed: their rows hold stale values.
+func (v *vector) read(pr *pageReader, span rowSpan, dictOnly bool) (done bool, err error) {
+	for {
+		p, ok, err := pr.next()
+		if err != nil {
+			return false, fmt.Errorf("column %s: %w", v.id, err)
+		}
+		if !ok {
+			break
+		}
+		if p.typ == pageDict {
+			data, err := pr.body(&p)
+			if err != nil {
+				return false, fmt.Errorf("column %s: %w", v.id, err)
+			}
+			if err := v.readDictionary(p, data); err != nil {
+				return false, err
+			}
+			if dictOnly {
+				return false, nil
+			}
+			continue
+		}
+		n := int(p.numValues)
+		if p.typ == pageDataV2 {
+			n = int(p.numRows)
+		}
+		if n < 0 || v.at+n > v.n {
+			return false, corrupt("column %s: page of %d rows after %d of %d", v.id, n, v.at, v.n)
+		}
+		use := n // rows of the page to decode: up to the last one selected
+		if span != nil {
+			last := span.last(v.at, v.at+n)
+			if last < 0 {
+				v.at += n
+				continue
+			}
+			use = last - v.at + 1
+		}
+		b, err := pr.body(&p)
+		if err != nil {
+			return false, fmt.Errorf("column %s: %w", v.id, err)
+		}
+		var defs []byte
+		if p.typ == pageDataV2 {
+			dl, rl := int(p.defLen), int(p.repLen)
+			defs, b = b[rl:rl+dl], b[rl+dl:]
+		} else if v.maxDef > 0 {
+			if p.defEncoding != parquet.Encodings.RLE {
+				return false, fmt.Errorf("column %s: definition levels in encoding %s, want RLE", v.id, p.defEncoding)
+			}
+			if len(b) < 4 {
+				return false, corrupt("column %s: page too short for its levels", v.id)
+			}
+			l := int(binary.LittleEndian.Uint32(b))
+			if l < 0 || l > len(b)-4 {
+				return false, corrupt("column %s: levels of %d bytes in a page of %d", v.id, l, len(b))
+			}
+			defs, b = b[4:4+l], b[4+l:]
+		}
+		if v.maxDef == 0 {
+			defs = nil
+		}
+		if err := v.readValues(p.encoding, defs, v.maxDef, b, v.at, use); err != nil {
+			return false, err
+		}
+		v.at += n
+	}
+	if v.at != v.n {
+		return false, corrupt("column %s: pages hold %d rows, the row group %d", v.id, v.at, v.n)
+	}
+	return true, nil
+}
+
+func physicalType(k kind) parquet.Type {
+	switch k {
+	case kindInt32:
+		return parquet.Types.Int32
+	case kindInt64:
+		return parquet.Types.Int64
+	}
+	return parquet.Types.ByteArray
+}
+
+// readDictionary copies a dictionary page's values into the vector (the
+// page's memory is reused for the next page).
+func (v *vector) readDictionary(p page, data []byte) error {
+	if v.kind != kindDict {
+		return fmt.Errorf("column %s: dictionary encoding of a numeric column is not supported", v.id)
+	}
+	if e := p.encoding; e != parquet.Encodings.Plain && e != parquet.Encodings.PlainDict {
+		return fmt.Errorf("column %s: dictionary page in encoding %s", v.id, e)
+	}
+	n := int(p.numValues)
+	if n < 0 {
+		return corrupt("column %s: dictionary of %d values", v.id, n)
+	}
+	v.data = append(v.data[:0], data...)
+	v.dict = grow(v.dict, n)
+	err := plainByteArrays(v.data, n, func(i int, b []byte) { v.dict[i] = b })
+	if err != nil {
+		return fmt.Errorf("column %s: dictionary: %w", v.id, err)
+	}
+	return nil
+}
+
+// readValues decodes the first n rows of one data page into rows
+// [start, start+n): defs are the page's definition levels (nil for a
+// required column) and b its values. The page may hold more rows.
+func (v *vector) readValues(enc parquet.Encoding, defs []byte, maxDef int, b []byte, start, n int) error {
+	k := n // values present
+	if maxDef > 1 {
+		return fmt.Errorf("column %s: nested columns are not supported", v.id)
+	}
+	if maxDef == 1 {
+		v.levels = grow(v.levels, n)
+		var err error
+		if k, err = decodeLevels(defs, v.levels); err != nil {
+			return fmt.Errorf("column %s: definition levels: %w", v.id, err)
+		}
+	}
+	var err error
+	switch v.kind {
+	case kindDict:
+		err = v.readIndices(enc, b, v.idx[start:start+k])
+	case kindInt32:
+		err = v.readInt32(enc, b, v.i32[start:start+k])
+	case kindInt64:
+		err = v.readInt64(enc, b, v.i64[start:start+k])
+	}
+	if err != nil {
+		return fmt.Errorf("column %s: %w", v.id, err)
+	}
+	if k == n {
+		return nil
+	}
+	if len(v.valid) == 0 {
+		v.valid = grow(v.valid, v.n)
+		fill(v.valid, true)
+	}
+	copy(v.valid[start:start+n], v.levels)
+	switch v.kind {
+	case kindDict:
+		spread(v.idx[start:start+n], v.levels, k, -1)
+	case kindInt32:
+		spread(v.i32[start:start+n], v.levels, k, 0)
+	case kindInt64:
+		spread(v.i64[start:start+n], v.levels, k, 0)
+	}
+	return nil
+}
+
+// spread moves the k values at the start of vals to the rows valid marks,
+// and sets the others to null. The loop has no data-dependent branch:
+// nulls are scattered through counter columns.
+func spread[T any](vals []T, valid []bool, k int, null T) {
+	j := k - 1
+	i := len(vals) - 1
+	for ; j >= 0 && i > j; i-- {
+		x := vals[j]
+		m := 0
+		if valid[i] {
+			m = 1
+		} else {
+			x = null
+		}
+		vals[i] = x
+		j -= m
+	}
+	if j < 0 {
+		fill(vals[:i+1], null)
+	}
+}
+
+func (v *vector) readIndices(enc parquet.Encoding, b []byte, dst []int32) error {
+	switch enc {
+	case parquet.Encodings.RLEDict, parquet.Encodings.PlainDict:
+		if len(dst) == 0 {
+			return nil
+		}
+		if len(b) < 1 {
+			return corrupt("dictionary indices without a bit width")
+		}
+		if _, err := decodeHybrid(b[1:], uint(b[0]), dst); err != nil {
+			return err
+		}
+		n := int32(len(v.dict))
+		for _, x := range dst {
+			if uint32(x) >= uint32(n) {
+				return corrupt("dictionary index %d of %d values", x, n)
+			}
+		}
+		return nil
+	case parquet.Encodings.Plain:
+		// A writer that gave up on the dictionary: intern the values.
+		if v.memo == nil {
+			v.memo = map[string]int32{}
+		}
+		return plainByteArrays(b, len(dst), func(i int, s []byte) {
+			j, ok := v.memo[string(s)]
+			if !ok {
+				j = int32(len(v.dict))
+				cp := append([]byte(nil), s...)
+				v.dict = append(v.dict, cp)
+				v.memo[string(cp)] = j
+			}
+			dst[i] = j
+		})
+	}
+	return fmt.Errorf("string values in encoding %s are not supported", enc)
+}
+
+func (v *vector) readInt32(enc parquet.Encoding, b []byte, dst []int32) error {
+	switch enc {
+	case parquet.Encodings.Plain:
+		return plainInt32(b, dst)
+	case parquet.Encodings.DeltaBinaryPacked:
+		return decodeDelta(&v.delta, b, dst)
+	}
+	return fmt.Errorf("INT32 values in encoding %s are not supported", enc)
+}
+
+func (v *vector) readInt64(enc parquet.Encoding, b []byte, dst []int64) error {
+	switch enc {
+	case parquet.Encodings.Plain:
+		return plainInt64(b, dst)
+	case parquet.Encodings.DeltaBinaryPacked:
+		return decodeDelta(&v.delta, b, dst)
+	}
+	return fmt.Errorf("INT64 values in encoding %s are not supported", enc)
+}

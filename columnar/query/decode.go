@@ -1,0 +1,352 @@
+package query
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/bits"
+)
+
+// Decoders for the Parquet encodings flowlens writes (see
+// columnar.ParquetProperties): the RLE/bit-packed hybrid of definition
+// levels and dictionary indices, DELTA_BINARY_PACKED integers and PLAIN
+// values. They decode from a page's bytes into slices the caller owns,
+// check every length against the input, and never allocate.
+
+// errCorrupt is the reason when page data does not decode.
+var errCorrupt = errors.New("corrupt page data")
+
+func corrupt(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errCorrupt}, args...)...)
+}
+
+// uvarint reads an unsigned LEB128 varint from b at *pos.
+func uvarint(b []byte, pos *int) (uint64, error) {
+	v, n := binary.Uvarint(b[*pos:])
+	if n <= 0 {
+		return 0, corrupt("bad varint at byte %d", *pos)
+	}
+	*pos += n
+	return v, nil
+}
+
+// zigzag reads a zigzag-encoded signed varint.
+func zigzag(b []byte, pos *int) (int64, error) {
+	u, err := uvarint(b, pos)
+	return int64(u>>1) ^ -int64(u&1), err
+}
+
+// unpack32 unpacks len(dst) values of width bits (at most 32), packed
+// least significant bit first, from src.
+func unpack32(dst []int32, src []byte, width uint) {
+	if width == 0 {
+		clear(dst)
+		return
+	}
+	mask := uint64(1)<<width - 1
+	off := uint(0)
+	i := 0
+	// Fast path: a whole 8-byte load covers the value (shift ≤ 7, width ≤ 32).
+	for ; i < len(dst); i++ {
+		b := off >> 3
+		if int(b)+8 > len(src) {
+			break
+		}
+		dst[i] = int32(binary.LittleEndian.Uint64(src[b:]) >> (off & 7) & mask)
+		off += width
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = int32(readBits(src, off, width))
+		off += width
+	}
+}
+
+// unpack64 unpacks len(dst) values of width bits (at most 64).
+func unpack64(dst []uint64, src []byte, width uint) {
+	if width == 0 {
+		clear(dst)
+		return
+	}
+	if width > 56 {
+		off := uint(0)
+		for i := range dst {
+			dst[i] = readBits(src, off, width)
+			off += width
+		}
+		return
+	}
+	mask := uint64(1)<<width - 1
+	off := uint(0)
+	i := 0
+	for ; i < len(dst); i++ {
+		b := off >> 3
+		if int(b)+8 > len(src) {
+			break
+		}
+		dst[i] = binary.LittleEndian.Uint64(src[b:]) >> (off & 7) & mask
+		off += width
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = readBits(src, off, width)
+		off += width
+	}
+}
+
+// readBits reads width bits at bit offset off, one byte at a time; bits
+// past the end of src read as zero.
+func readBits(src []byte, off, width uint) uint64 {
+	var v uint64
+	got := uint(0)
+	for got < width {
+		b := (off + got) >> 3
+		sh := (off + got) & 7
+		var c uint64
+		if int(b) < len(src) {
+			c = uint64(src[b]) >> sh
+		}
+		take := min(8-sh, width-got)
+		v |= (c & (1<<take - 1)) << got
+		got += take
+	}
+	return v
+}
+
+// decodeHybrid decodes len(dst) values of the RLE/bit-packed hybrid
+// encoding with the given bit width from b, and returns the bytes used.
+func decodeHybrid(b []byte, width uint, dst []int32) (int, error) {
+	if width > 32 {
+		return 0, corrupt("bit width %d", width)
+	}
+	pos, n := 0, 0
+	vbytes := int(width+7) / 8
+	for n < len(dst) {
+		if pos >= len(b) {
+			return pos, corrupt("hybrid run ends after %d of %d values", n, len(dst))
+		}
+		h, err := uvarint(b, &pos)
+		if err != nil {
+			return pos, err
+		}
+		if h&1 == 1 { // bit-packed groups of 8 values
+			groups := h >> 1
+			if groups == 0 || groups > uint64(len(b)) {
+				return pos, corrupt("bit-packed run of %d groups", groups)
+			}
+			nb := int(groups) * int(width)
+			if pos+nb > len(b) {
+				return pos, corrupt("bit-packed run past the end of the page")
+			}
+			cnt := min(int(groups)*8, len(dst)-n)
+			unpack32(dst[n:n+cnt], b[pos:], width) // loads may run past the run: bits beyond are masked
+			n += cnt
+			pos += nb
+			continue
+		}
+		cnt := h >> 1
+		if pos+vbytes > len(b) {
+			return pos, corrupt("RLE run past the end of the page")
+		}
+		var v uint32
+		for i := 0; i < vbytes; i++ {
+			v |= uint32(b[pos+i]) << (8 * i)
+		}
+		pos += vbytes
+		if cnt > uint64(len(dst)-n) {
+			cnt = uint64(len(dst) - n)
+		}
+		fill(dst[n:n+int(cnt)], int32(v))
+		n += int(cnt)
+	}
+	return pos, nil
+}
+
+func fill[T any](s []T, v T) {
+	for i := range s {
+		s[i] = v
+	}
+}
+
+// deltaDecoder decodes DELTA_BINARY_PACKED values. Its scratch space is
+// reused from one page to the next.
+type deltaDecoder struct {
+	deltas []uint64
+}
+
+// decodeDelta decodes len(dst) DELTA_BINARY_PACKED values from b. Sums
+// wrap in 64 bits and are truncated to T, which is what the encoder's
+// arithmetic gives for INT32 columns too.
+func decodeDelta[T int32 | int64](d *deltaDecoder, b []byte, dst []T) error {
+	pos := 0
+	blockSize, err := uvarint(b, &pos)
+	if err != nil {
+		return err
+	}
+	miniBlocks, err := uvarint(b, &pos)
+	if err != nil {
+		return err
+	}
+	total, err := uvarint(b, &pos)
+	if err != nil {
+		return err
+	}
+	first, err := zigzag(b, &pos)
+	if err != nil {
+		return err
+	}
+	if blockSize == 0 || blockSize%128 != 0 || miniBlocks == 0 || blockSize%miniBlocks != 0 || (blockSize/miniBlocks)%32 != 0 || blockSize > 1<<20 {
+		return corrupt("delta block of %d values in %d miniblocks", blockSize, miniBlocks)
+	}
+	if total < uint64(len(dst)) {
+		return corrupt("delta page holds %d values, want %d", total, len(dst))
+	}
+	if len(dst) == 0 {
+		return nil
+	}
+	per := int(blockSize / miniBlocks)
+	if cap(d.deltas) < per {
+		d.deltas = make([]uint64, per)
+	}
+	deltas := d.deltas[:per]
+	v := uint64(first)
+	dst[0] = T(first)
+	n := 1
+	for n < len(dst) {
+		minDelta, err := zigzag(b, &pos)
+		if err != nil {
+			return err
+		}
+		if pos+int(miniBlocks) > len(b) {
+			return corrupt("delta block header past the end of the page")
+		}
+		widths := b[pos : pos+int(miniBlocks)]
+		pos += int(miniBlocks)
+		for _, w := range widths {
+			if n >= len(dst) {
+				break
+			}
+			if w > 64 {
+				return corrupt("delta bit width %d", w)
+			}
+			nb := per * int(w) / 8
+			if pos+nb > len(b) {
+				return corrupt("delta miniblock past the end of the page")
+			}
+			unpack64(deltas, b[pos:], uint(w)) // loads may run past the miniblock: bits beyond are masked
+			pos += nb
+			cnt := min(per, len(dst)-n)
+			md := uint64(minDelta)
+			out := dst[n : n+cnt]
+			for i := range out {
+				v += md + deltas[i]
+				out[i] = T(v)
+			}
+			n += cnt
+		}
+	}
+	return nil
+}
+
+// plainInt32 decodes len(dst) PLAIN INT32 values.
+func plainInt32(b []byte, dst []int32) error {
+	if len(b) < 4*len(dst) {
+		return corrupt("%d bytes for %d INT32 values", len(b), len(dst))
+	}
+	for i := range dst {
+		dst[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return nil
+}
+
+// plainInt64 decodes len(dst) PLAIN INT64 values.
+func plainInt64(b []byte, dst []int64) error {
+	if len(b) < 8*len(dst) {
+		return corrupt("%d bytes for %d INT64 values", len(b), len(dst))
+	}
+	for i := range dst {
+		dst[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
+	}
+	return nil
+}
+
+// plainByteArrays calls fn with each of n PLAIN BYTE_ARRAY values of b.
+// The slices point into b.
+func plainByteArrays(b []byte, n int, fn func(i int, v []byte)) error {
+	pos := 0
+	for i := 0; i < n; i++ {
+		if pos+4 > len(b) {
+			return corrupt("byte array %d of %d past the end of the page", i, n)
+		}
+		l := int(binary.LittleEndian.Uint32(b[pos:]))
+		pos += 4
+		if l < 0 || l > len(b)-pos {
+			return corrupt("byte array %d of length %d past the end of the page", i, l)
+		}
+		fn(i, b[pos:pos+l:pos+l])
+		pos += l
+	}
+	return nil
+}
+
+// bitWidth is the number of bits of the largest level v.
+func bitWidth(v int) uint { return uint(bits.Len(uint(v))) }
+
+// byteBits[b] are the eight bits of b, least significant first.
+var byteBits = func() (t [256][8]bool) {
+	for b := range t {
+		for i := range 8 {
+			t[b][i] = b>>i&1 == 1
+		}
+	}
+	return t
+}()
+
+// decodeLevels decodes the definition levels of a flat nullable column
+// (maximum level 1, bit width 1) into valid, and returns how many rows
+// hold a value.
+func decodeLevels(b []byte, valid []bool) (int, error) {
+	pos, n, k := 0, 0, 0
+	for n < len(valid) {
+		if pos >= len(b) {
+			return 0, corrupt("definition levels end after %d of %d rows", n, len(valid))
+		}
+		h, err := uvarint(b, &pos)
+		if err != nil {
+			return 0, err
+		}
+		if h&1 == 1 { // bit-packed: a byte holds 8 levels
+			groups := h >> 1
+			if groups == 0 || groups > uint64(len(b)-pos) {
+				return 0, corrupt("bit-packed run of %d groups past the end of the page", groups)
+			}
+			for _, c := range b[pos : pos+int(groups)] {
+				bb := &byteBits[c]
+				if len(valid)-n >= 8 {
+					copy(valid[n:n+8], bb[:])
+					n += 8
+					k += bits.OnesCount8(c)
+				} else { // the last levels; the rest of the byte is padding
+					m := copy(valid[n:], bb[:])
+					n += m
+					k += bits.OnesCount8(c & (1<<m - 1))
+				}
+			}
+			pos += int(groups)
+			continue
+		}
+		cnt := int(min(h>>1, uint64(len(valid)-n)))
+		if pos >= len(b) {
+			return 0, corrupt("RLE run past the end of the page")
+		}
+		v := b[pos]
+		pos++
+		if v > 1 {
+			return 0, corrupt("definition level %d in a column of level 1", v)
+		}
+		fill(valid[n:n+cnt], v == 1)
+		if v == 1 {
+			k += cnt
+		}
+		n += cnt
+	}
+	return k, nil
+}

@@ -1,0 +1,67 @@
+package query
+
+import (
+	"testing"
+)
+
+// FuzzQueryDecoders feeds arbitrary bytes to the page-header parser and
+// the value decoders, which read what is on disk: none may panic or read
+// past its input, and the fast bit unpacking must agree with readBits.
+//
+//	go test ./columnar/query -run '^$' -fuzz FuzzQueryDecoders -fuzztime 30s
+func FuzzQueryDecoders(f *testing.F) {
+	f.Add([]byte{0x15, 0x00, 0x15, 0x10, 0x15, 0x10, 0x2c, 0x15, 0x04, 0x15, 0x10, 0x15, 0x06, 0x15, 0x06, 0x00, 0x00}, uint8(3), uint16(10))
+	f.Add([]byte{0x80, 0x01, 0x04, 0x0a, 0x02, 0x00, 0x00, 0x00, 0x00}, uint8(1), uint16(10)) // delta: 128/4, 10 values, first 1
+	f.Add([]byte{0x03, 0xff, 0x0f, 0x08, 0x01}, uint8(1), uint16(20))                         // hybrid: bit-packed group, RLE run
+	f.Add([]byte{0x19, 0x1c, 0xff, 0xff, 0xff, 0xff, 0x0f}, uint8(33), uint16(3))             // struct and list in a header
+	f.Fuzz(func(t *testing.T, b []byte, width uint8, n uint16) {
+		if n > 4096 {
+			n %= 4096
+		}
+		if h, used, err := readPageHeader(b); err == nil && (used > len(b) || used <= 0) {
+			t.Fatalf("header %+v used %d of %d bytes", h, used, len(b))
+		}
+		dst := make([]int32, n)
+		if used, err := decodeHybrid(b, uint(width), dst); err == nil && used > len(b) {
+			t.Fatalf("hybrid used %d of %d bytes", used, len(b))
+		}
+		valid := make([]bool, n)
+		if k, err := decodeLevels(b, valid); err == nil {
+			trues := 0
+			for _, ok := range valid {
+				if ok {
+					trues++
+				}
+			}
+			if k != trues {
+				t.Fatalf("levels: %d present, %d set", k, trues)
+			}
+		}
+		var d deltaDecoder
+		_ = decodeDelta(&d, b, make([]int64, n))
+		_ = decodeDelta(&d, b, make([]int32, n))
+		for _, p := range []int{0, 1, 5} {
+			plainByteArrays(b, p, func(int, []byte) {})
+		}
+		// Unpacking against the reference.
+		w := uint(width) % 33
+		cnt := len(b) * 8 / max(int(w), 1)
+		cnt = min(cnt, 64)
+		got := make([]int32, cnt)
+		unpack32(got, b, w)
+		for i := range got {
+			if want := int32(readBits(b, uint(i)*w, w)); got[i] != want {
+				t.Fatalf("unpack32 width %d value %d: %d, want %d", w, i, got[i], want)
+			}
+		}
+		w64 := uint(width) % 65
+		cnt = min(len(b)*8/max(int(w64), 1), 64)
+		got64 := make([]uint64, cnt)
+		unpack64(got64, b, w64)
+		for i := range got64 {
+			if want := readBits(b, uint(i)*w64, w64); got64[i] != want {
+				t.Fatalf("unpack64 width %d value %d: %d, want %d", w64, i, got64[i], want)
+			}
+		}
+	})
+}

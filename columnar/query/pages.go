@@ -1,0 +1,476 @@
+package query
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
+	"github.com/klauspost/compress/zstd"
+)
+
+// The pages of a column chunk are read here rather than through
+// arrow-go's page reader, which allocates a reader and its buffers for
+// every column chunk: a scan reads a chunk into one buffer, decompresses
+// each page into another, and reuses both for the next chunk. Only the
+// page headers are parsed (Thrift compact protocol); the file footer is
+// still read by arrow-go.
+
+// Page types of parquet.thrift.
+const (
+	pageData   = 0
+	pageIndex  = 1
+	pageDict   = 2
+	pageDataV2 = 3
+)
+
+// pageHeader holds the fields of a Parquet PageHeader a scan needs.
+type pageHeader struct {
+	typ              int32
+	uncompressedSize int32
+	compressedSize   int32
+	numValues        int32
+	encoding         parquet.Encoding
+	defEncoding      parquet.Encoding // data pages v1
+	numRows          int32            // data pages v2
+	defLen, repLen   int32            // data pages v2: level bytes, not compressed
+	compressed       bool             // data pages v2: whether the values are
+}
+
+// page is one page as stored; pageReader.body decompresses it.
+type page struct {
+	pageHeader
+	raw []byte
+}
+
+// pageReader reads the pages of one column chunk at a time. It belongs to
+// one worker and reuses its buffers.
+type pageReader struct {
+	raw   []byte // the column chunk as stored
+	out   []byte // the current page, decompressed
+	pos   int
+	codec compress.Compression
+	zstd  *zstd.Decoder
+	other compress.Codec
+	rows  int64 // rows the pages seen so far hold
+	want  int64 // rows of the chunk
+}
+
+// reset reads the column chunk cc of the file r into the reader.
+func (p *pageReader) reset(r io.ReaderAt, cc *metadata.ColumnChunkMetaData) error {
+	start := cc.DataPageOffset()
+	if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && cc.DictionaryPageOffset() < start {
+		start = cc.DictionaryPageOffset()
+	}
+	size := cc.TotalCompressedSize()
+	if start < 0 || size < 0 || size > math.MaxInt32 {
+		return corrupt("column chunk at %d of %d bytes", start, size)
+	}
+	p.raw = grow(p.raw, int(size))
+	if n, err := r.ReadAt(p.raw, start); n != len(p.raw) {
+		return fmt.Errorf("read column chunk: %w", err)
+	}
+	p.pos, p.rows, p.want = 0, 0, cc.NumValues()
+	p.codec = cc.Compression()
+	switch p.codec {
+	case compress.Codecs.Uncompressed:
+	case compress.Codecs.Zstd:
+		if p.zstd == nil {
+			d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(false))
+			if err != nil {
+				return err
+			}
+			p.zstd = d
+		}
+	default:
+		c, err := compress.GetCodec(p.codec)
+		if err != nil {
+			return err
+		}
+		p.other = c
+	}
+	return nil
+}
+
+// close releases the decompressor.
+func (p *pageReader) close() {
+	if p.zstd != nil {
+		p.zstd.Close()
+		p.zstd = nil
+	}
+}
+
+// next returns the next dictionary or data page of the chunk; ok is false
+// after the last. The page is valid until the next call.
+func (p *pageReader) next() (pg page, ok bool, err error) {
+	for p.rows < p.want && p.pos < len(p.raw) {
+		h, n, err := readPageHeader(p.raw[p.pos:])
+		if err != nil {
+			return pg, false, err
+		}
+		p.pos += n
+		if h.compressedSize < 0 || int(h.compressedSize) > len(p.raw)-p.pos || h.uncompressedSize < 0 {
+			return pg, false, corrupt("page of %d bytes at byte %d of a chunk of %d", h.compressedSize, p.pos, len(p.raw))
+		}
+		body := p.raw[p.pos : p.pos+int(h.compressedSize)]
+		p.pos += int(h.compressedSize)
+		switch h.typ {
+		case pageData:
+			p.rows += int64(h.numValues)
+		case pageDataV2:
+			p.rows += int64(h.numRows)
+		case pageDict:
+		default:
+			continue // index pages, and kinds this reader does not know
+		}
+		return page{pageHeader: h, raw: body}, true, nil
+	}
+	return pg, false, nil
+}
+
+// body returns the levels and values of a page, decompressed. They are
+// valid until the next call.
+func (p *pageReader) body(pg *page) ([]byte, error) {
+	if pg.typ != pageDataV2 {
+		return p.decompress(pg.raw, int(pg.uncompressedSize), 0)
+	}
+	levels := int(pg.defLen) + int(pg.repLen)
+	if pg.defLen < 0 || pg.repLen < 0 || levels > len(pg.raw) {
+		return nil, corrupt("levels of %d bytes in a page of %d", levels, len(pg.raw))
+	}
+	if !pg.compressed {
+		return pg.raw, nil
+	}
+	return p.decompress(pg.raw, int(pg.uncompressedSize), levels)
+}
+
+// decompress returns body decompressed to size bytes; its first keep
+// bytes are stored uncompressed.
+func (p *pageReader) decompress(body []byte, size, keep int) ([]byte, error) {
+	if p.codec == compress.Codecs.Uncompressed {
+		if len(body) != size {
+			return nil, corrupt("uncompressed page of %d bytes, its header says %d", len(body), size)
+		}
+		return body, nil
+	}
+	p.out = append(p.out[:0], body[:keep]...)
+	var err error
+	switch {
+	case p.zstd != nil && p.codec == compress.Codecs.Zstd:
+		p.out, err = p.zstd.DecodeAll(body[keep:], p.out)
+	default:
+		p.out = append(p.out, p.other.Decode(nil, body[keep:])...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decompress page: %w", err)
+	}
+	if len(p.out) != size {
+		return nil, corrupt("page decompresses to %d bytes, its header says %d", len(p.out), size)
+	}
+	return p.out, nil
+}
+
+// Thrift compact protocol types.
+const (
+	tStop   = 0
+	tTrue   = 1
+	tFalse  = 2
+	tByte   = 3
+	tI16    = 4
+	tI32    = 5
+	tI64    = 6
+	tDouble = 7
+	tBinary = 8
+	tList   = 9
+	tSet    = 10
+	tMap    = 11
+	tStruct = 12
+)
+
+// thrift reads the compact protocol from a byte slice.
+type thrift struct {
+	b     []byte
+	pos   int
+	depth int
+}
+
+func (t *thrift) byte() (byte, error) {
+	if t.pos >= len(t.b) {
+		return 0, corrupt("page header ends early")
+	}
+	c := t.b[t.pos]
+	t.pos++
+	return c, nil
+}
+
+func (t *thrift) uvarint() (uint64, error) {
+	v, n := binary.Uvarint(t.b[t.pos:])
+	if n <= 0 {
+		return 0, corrupt("bad varint in a page header")
+	}
+	t.pos += n
+	return v, nil
+}
+
+func (t *thrift) int() (int64, error) {
+	u, err := t.uvarint()
+	return int64(u>>1) ^ -int64(u&1), err
+}
+
+func (t *thrift) i32() (int32, error) {
+	v, err := t.int()
+	if v < math.MinInt32 || v > math.MaxInt32 {
+		return 0, corrupt("i32 out of range in a page header")
+	}
+	return int32(v), err
+}
+
+// field reads a field header: its id and type; typ is tStop at the end
+// of a struct.
+func (t *thrift) field(last int16) (id int16, typ byte, err error) {
+	c, err := t.byte()
+	if err != nil || c == tStop {
+		return 0, tStop, err
+	}
+	typ = c & 0x0f
+	if d := c >> 4; d != 0 {
+		return last + int16(d), typ, nil
+	}
+	v, err := t.int()
+	return int16(v), typ, err
+}
+
+// skip skips a value of type typ.
+func (t *thrift) skip(typ byte) error {
+	switch typ {
+	case tTrue, tFalse:
+		return nil
+	case tByte:
+		_, err := t.byte()
+		return err
+	case tI16, tI32, tI64:
+		_, err := t.uvarint()
+		return err
+	case tDouble:
+		if len(t.b)-t.pos < 8 {
+			return corrupt("page header ends early")
+		}
+		t.pos += 8
+		return nil
+	case tBinary:
+		n, err := t.uvarint()
+		if err != nil {
+			return err
+		}
+		if n > uint64(len(t.b)-t.pos) {
+			return corrupt("page header ends early")
+		}
+		t.pos += int(n)
+		return nil
+	case tList, tSet:
+		c, err := t.byte()
+		if err != nil {
+			return err
+		}
+		n := uint64(c >> 4)
+		if n == 15 {
+			if n, err = t.uvarint(); err != nil {
+				return err
+			}
+		}
+		return t.skipN(n, c&0x0f, 0)
+	case tMap:
+		n, err := t.uvarint()
+		if err != nil || n == 0 {
+			return err
+		}
+		c, err := t.byte()
+		if err != nil {
+			return err
+		}
+		return t.skipN(n, c>>4, c&0x0f)
+	case tStruct:
+		if t.depth++; t.depth > 32 {
+			return corrupt("page header nested too deeply")
+		}
+		defer func() { t.depth-- }()
+		var last int16
+		for {
+			id, ft, err := t.field(last)
+			if err != nil || ft == tStop {
+				return err
+			}
+			if err := t.skip(ft); err != nil {
+				return err
+			}
+			last = id
+		}
+	}
+	return corrupt("thrift type %d in a page header", typ)
+}
+
+// skipN skips n values of type a, alternating with values of type b when
+// b is not 0 (map entries).
+func (t *thrift) skipN(n uint64, a, b byte) error {
+	if n > uint64(len(t.b)-t.pos) {
+		return corrupt("page header ends early")
+	}
+	for range n {
+		if a == tTrue || a == tFalse { // booleans in containers take a byte
+			if _, err := t.byte(); err != nil {
+				return err
+			}
+		} else if err := t.skip(a); err != nil {
+			return err
+		}
+		if b == 0 {
+			continue
+		}
+		if b == tTrue || b == tFalse {
+			if _, err := t.byte(); err != nil {
+				return err
+			}
+		} else if err := t.skip(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readPageHeader parses a PageHeader at the start of b and returns it with
+// its length in bytes.
+func readPageHeader(b []byte) (pageHeader, int, error) {
+	t := &thrift{b: b}
+	var h pageHeader
+	h.typ = -1
+	var last int16
+	for {
+		id, typ, err := t.field(last)
+		if err != nil {
+			return h, 0, err
+		}
+		if typ == tStop {
+			break
+		}
+		last = id
+		switch {
+		case id == 1 && typ == tI32:
+			h.typ, err = t.i32()
+		case id == 2 && typ == tI32:
+			h.uncompressedSize, err = t.i32()
+		case id == 3 && typ == tI32:
+			h.compressedSize, err = t.i32()
+		case id == 5 && typ == tStruct:
+			err = t.dataPageHeader(&h)
+		case id == 7 && typ == tStruct:
+			err = t.dictPageHeader(&h)
+		case id == 8 && typ == tStruct:
+			err = t.dataPageHeaderV2(&h)
+		default:
+			err = t.skip(typ)
+		}
+		if err != nil {
+			return h, 0, err
+		}
+	}
+	if h.typ < 0 {
+		return h, 0, corrupt("page header without a type")
+	}
+	return h, t.pos, nil
+}
+
+// fields reads the fields of a struct, handing each to fn, which returns
+// false for the ones it does not read (they are skipped).
+func (t *thrift) fields(fn func(id int16, typ byte) (bool, error)) error {
+	if t.depth++; t.depth > 32 {
+		return corrupt("page header nested too deeply")
+	}
+	defer func() { t.depth-- }()
+	var last int16
+	for {
+		id, typ, err := t.field(last)
+		if err != nil || typ == tStop {
+			return err
+		}
+		last = id
+		done, err := fn(id, typ)
+		if err != nil {
+			return err
+		}
+		if !done {
+			if err := t.skip(typ); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (t *thrift) enc() (parquet.Encoding, error) {
+	v, err := t.i32()
+	return parquet.Encoding(v), err
+}
+
+// DataPageHeader: 1 num_values, 2 encoding, 3 definition_level_encoding,
+// 4 repetition_level_encoding, 5 statistics.
+func (t *thrift) dataPageHeader(h *pageHeader) error {
+	return t.fields(func(id int16, typ byte) (bool, error) {
+		var err error
+		switch {
+		case id == 1 && typ == tI32:
+			h.numValues, err = t.i32()
+		case id == 2 && typ == tI32:
+			h.encoding, err = t.enc()
+		case id == 3 && typ == tI32:
+			h.defEncoding, err = t.enc()
+		default:
+			return false, nil
+		}
+		return true, err
+	})
+}
+
+// DictionaryPageHeader: 1 num_values, 2 encoding, 3 is_sorted.
+func (t *thrift) dictPageHeader(h *pageHeader) error {
+	return t.fields(func(id int16, typ byte) (bool, error) {
+		var err error
+		switch {
+		case id == 1 && typ == tI32:
+			h.numValues, err = t.i32()
+		case id == 2 && typ == tI32:
+			h.encoding, err = t.enc()
+		default:
+			return false, nil
+		}
+		return true, err
+	})
+}
+
+// DataPageHeaderV2: 1 num_values, 2 num_nulls, 3 num_rows, 4 encoding,
+// 5 definition_levels_byte_length, 6 repetition_levels_byte_length,
+// 7 is_compressed (default true), 8 statistics.
+func (t *thrift) dataPageHeaderV2(h *pageHeader) error {
+	h.compressed = true
+	return t.fields(func(id int16, typ byte) (bool, error) {
+		var err error
+		switch {
+		case id == 1 && typ == tI32:
+			h.numValues, err = t.i32()
+		case id == 3 && typ == tI32:
+			h.numRows, err = t.i32()
+		case id == 4 && typ == tI32:
+			h.encoding, err = t.enc()
+		case id == 5 && typ == tI32:
+			h.defLen, err = t.i32()
+		case id == 6 && typ == tI32:
+			h.repLen, err = t.i32()
+		case id == 7 && (typ == tTrue || typ == tFalse):
+			h.compressed = typ == tTrue
+		default:
+			return false, nil
+		}
+		return true, err
+	})
+}

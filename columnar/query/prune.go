@@ -1,0 +1,139 @@
+package query
+
+import (
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
+
+	"github.com/flowlens/flowlens/columnar/filter"
+)
+
+// interval is the closed range [lo, hi] of the values a column may hold
+// in a file or row group, when known.
+type interval struct {
+	lo, hi int64
+	known  bool
+}
+
+// narrow intersects r with another known range.
+func (r *interval) narrow(o interval) {
+	if !o.known {
+		return
+	}
+	if !r.known {
+		*r = o
+		return
+	}
+	r.lo, r.hi = max(r.lo, o.lo), min(r.hi, o.hi)
+}
+
+// overlaps reports whether r may hold a value in [lo, hi].
+func (r interval) overlaps(lo, hi int64) bool { return !r.known || r.lo <= hi && lo <= r.hi }
+
+// bounds are what is known of a file or row group before reading it.
+type bounds struct {
+	time, srcPort, dstPort interval
+}
+
+// mayMatch reports whether a row within b could match e; false means
+// that none can, and the file or row group is skipped. It looks at time
+// and port leaves under and and or; anything else may match.
+func mayMatch(e filter.Expr, b *bounds) bool {
+	switch e := e.(type) {
+	case *filter.And:
+		for _, t := range e.Terms {
+			if !mayMatch(t, b) {
+				return false
+			}
+		}
+		return true
+	case *filter.Or:
+		for _, t := range e.Terms {
+			if mayMatch(t, b) {
+				return true
+			}
+		}
+		return false
+	case *filter.Time:
+		from, to := e.Bounds() // [from, to), where MaxInt64 stands for no bound
+		if to == math.MinInt64 {
+			return false
+		}
+		hi := to - 1
+		if to == math.MaxInt64 {
+			hi = to
+		}
+		return from <= hi && b.time.overlaps(from, hi)
+	case *filter.Port:
+		lo, hi := int64(e.Lo), int64(e.Hi)
+		switch e.Side {
+		case filter.Src:
+			return b.srcPort.overlaps(lo, hi)
+		case filter.Dst:
+			return b.dstPort.overlaps(lo, hi)
+		}
+		return b.srcPort.overlaps(lo, hi) || b.dstPort.overlaps(lo, hi)
+	}
+	return true
+}
+
+// hourStart parses a partition's date and hour into Unix microseconds.
+func hourStart(date, hour string) (int64, bool) {
+	d, err := time.Parse("2006-01-02", date)
+	if err != nil {
+		return 0, false
+	}
+	h, err := strconv.Atoi(hour)
+	if err != nil || h < 0 || h > 23 {
+		return 0, false
+	}
+	return d.Add(time.Duration(h) * time.Hour).UnixMicro(), true
+}
+
+// int64Stats returns the min/max statistics of an INT64 (or timestamp)
+// column chunk, when the writer stored them.
+func int64Stats(rg *file.RowGroupReader, leaf int) interval {
+	if leaf < 0 {
+		return interval{}
+	}
+	cc, err := rg.MetaData().ColumnChunk(leaf)
+	if err != nil {
+		return interval{}
+	}
+	if ok, err := cc.StatsSet(); !ok || err != nil {
+		return interval{}
+	}
+	st, err := cc.Statistics()
+	if err != nil {
+		return interval{}
+	}
+	if s, ok := st.(*metadata.Int64Statistics); ok && s.HasMinMax() {
+		return interval{lo: s.Min(), hi: s.Max(), known: true}
+	}
+	return interval{}
+}
+
+// int32Stats is int64Stats for INT32 columns.
+func int32Stats(rg *file.RowGroupReader, leaf int) interval {
+	if leaf < 0 {
+		return interval{}
+	}
+	cc, err := rg.MetaData().ColumnChunk(leaf)
+	if err != nil {
+		return interval{}
+	}
+	if ok, err := cc.StatsSet(); !ok || err != nil {
+		return interval{}
+	}
+	st, err := cc.Statistics()
+	if err != nil {
+		return interval{}
+	}
+	if s, ok := st.(*metadata.Int32Statistics); ok && s.HasMinMax() {
+		return interval{lo: int64(s.Min()), hi: int64(s.Max()), known: true}
+	}
+	return interval{}
+}
