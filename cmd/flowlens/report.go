@@ -19,9 +19,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flowlens/flowlens/columnar/query"
+	"github.com/flowlens/flowlens/topology"
 )
 
 type reportOptions struct {
+	networkOptions
 	where   string
 	top     int
 	by      string
@@ -60,7 +62,10 @@ the flows.
 are inline SVG). Several tables print as sections: in CSV each is
 introduced by a line "# ID: NAME" and followed by a blank line.
 
-Not yet: rules --network PATH (rules that never fired, shadowed rules).`,
+With --network PATH (exported resource JSON, as for verify), rules and all
+also list the rules of the NSGs seen in the dataset that never fired, and
+every rule that earlier rules shadow on the subnets and NICs its NSG is
+attached to (it can never match: a candidate for clean-up).`,
 		Args: usageArgs(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("top") {
@@ -78,6 +83,8 @@ Not yet: rules --network PATH (rules that never fired, shadowed rules).`,
 	f.StringVar(&o.format, "format", "table", "table, csv, json or html")
 	f.StringVarP(&o.output, "output", "o", "", "write to this file instead of stdout")
 	f.IntVar(&o.workers, "workers", 0, "files read in parallel (default: all cores)")
+	f.StringSliceVar(&o.network, "network", nil, "rules, all: exported Azure resource JSON, to list rules that never fired and shadowed rules")
+	f.StringVar(&o.serviceTags, "service-tags", "", "with --network: ServiceTags_Public JSON for other service tags")
 	return c
 }
 
@@ -135,6 +142,17 @@ func runReport(ctx context.Context, root, kind string, o reportOptions, stdout, 
 	res, err := q.Report(ctx, query.Report{Kind: kind, By: o.by, Metric: o.metric, Top: top, Every: every})
 	if err != nil {
 		return err
+	}
+	if len(o.network) > 0 && (kind == query.KindRules || kind == query.KindAll) {
+		hits := res
+		if top != 0 { // the hits must count every rule, not the top ones
+			if hits, err = q.Report(ctx, query.Report{Kind: query.KindRules}); err != nil {
+				return err
+			}
+		}
+		if err := addRuleHygiene(res, hits, &o.networkOptions, stderr); err != nil {
+			return err
+		}
 	}
 	elapsed := time.Since(start)
 	out := stdout
@@ -683,3 +701,69 @@ td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 </body>
 </html>
 `))
+
+// addRuleHygiene appends to a rules report the rules of the network that
+// never fired (for the NSGs the dataset has flows of; hitsRes is a rules
+// report of every rule) and the rules that earlier rules shadow.
+func addRuleHygiene(res, hitsRes *query.Result, o *networkOptions, stderr io.Writer) error {
+	ev, err := o.load(stderr)
+	if err != nil {
+		return err
+	}
+	hits := map[string]bool{} // lower(nsg) + "/" + lower(rule as logged)
+	seenNSG := map[string]bool{}
+	for _, t := range hitsRes.Tables {
+		if t.ID != "rules" {
+			continue
+		}
+		for _, r := range t.Rows {
+			if len(r.Keys) < 2 || r.Keys[1].Null {
+				continue
+			}
+			nsg := strings.ToLower(r.Keys[1].Str)
+			seenNSG[nsg] = true
+			if !r.Keys[0].Null {
+				hits[nsg+"/"+strings.ToLower(r.Keys[0].Str)] = true
+			}
+		}
+	}
+	never := query.Table{Name: "rules that never fired", ID: "never_fired",
+		Keys: []string{"nsg", "rule", "direction"}, KeyKinds: []query.KeyKind{query.KeyString, query.KeyString, query.KeyString},
+		Metrics: []string{"priority"}}
+	for _, nsg := range topology.Sorted(ev.Network().NSGs) {
+		name := strings.ToLower(nsg.Name)
+		if !seenNSG[name] {
+			continue
+		}
+		for _, r := range slices.Concat(nsg.SecurityRules, nsg.DefaultSecurityRules) {
+			logged := "UserRule_" + r.Name
+			if r.Default {
+				logged = "DefaultRule_" + r.Name
+			}
+			if hits[name+"/"+strings.ToLower(logged)] {
+				continue
+			}
+			never.Rows = append(never.Rows, query.Row{
+				Keys:    []query.Key{{Str: nsg.Name}, {Str: logged}, {Str: string(r.Direction)}},
+				Metrics: []int64{int64(r.Priority)}})
+		}
+	}
+	shadows, err := ev.ShadowedRules()
+	if err != nil {
+		return err
+	}
+	shadowed := query.Table{Name: "shadowed rules (earlier rules take all their packets)", ID: "shadowed",
+		Keys: []string{"nsg", "rule", "direction", "shadowed_by"}, KeyKinds: []query.KeyKind{query.KeyString, query.KeyString, query.KeyString, query.KeyString},
+		Metrics: []string{"priority"}}
+	for _, sh := range shadows {
+		by := strings.Join(sh.By, " ")
+		if sh.Unknown {
+			by = "(too large to check)"
+		}
+		shadowed.Rows = append(shadowed.Rows, query.Row{
+			Keys:    []query.Key{{Str: sh.NSG}, {Str: sh.Rule}, {Str: sh.Direction}, {Str: by}},
+			Metrics: []int64{int64(sh.Priority)}})
+	}
+	res.Tables = append(res.Tables, never, shadowed)
+	return nil
+}

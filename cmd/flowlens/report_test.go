@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -115,5 +116,50 @@ func TestReportErrors(t *testing.T) {
 		if code != exitUsage || !strings.Contains(stderr, c.msg) {
 			t.Errorf("%v: exit %d, stderr lacks %q:\n%s", c.args, code, c.msg, stderr)
 		}
+	}
+}
+
+// TestReportRulesNetwork checks rules --network against the samples, whose
+// APPNSG logs hits of UserRule_fe_rule and DefaultRule_DenyAllInBound: the
+// other default rules of that NSG never fired, and AllowVnetInBound
+// shadows AllowAzureLoadBalancerInBound on the subnet the NSG guards.
+func TestReportRulesNetwork(t *testing.T) {
+	ds := sampleDS(t)
+	code, stdout, stderr := runQueryCLI(t, "report", ds, "rules", "--top", "2", "--format", "json",
+		"--network", "../../testdata/azure-example-networks/NetworkWatcherSecurityGroupViewGet.network.json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var out struct {
+		Tables []struct {
+			ID   string
+			Rows []map[string]any
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, tb := range out.Tables {
+		for _, r := range tb.Rows {
+			got[tb.ID] = append(got[tb.ID], fmt.Sprint(r["nsg"], " ", r["rule"]))
+		}
+	}
+	never := strings.Join(got["never_fired"], "\n")
+	for _, want := range []string{"AppNSG DefaultRule_AllowVnetInBound", "AppNSG DefaultRule_DenyAllOutBound"} {
+		if !strings.Contains(never, want) {
+			t.Errorf("never fired lacks %s:\n%s", want, never)
+		}
+	}
+	for _, fired := range []string{"fe_rule", "DenyAllInBound"} {
+		if strings.Contains(never, fired) {
+			t.Errorf("%s fired in the samples but is listed as never fired", fired)
+		}
+	}
+	if len(got["never_fired"]) != 5 {
+		t.Errorf("%d never fired, want 5: %v", len(got["never_fired"]), got["never_fired"])
+	}
+	if s := got["shadowed"]; len(s) != 1 || s[0] != "AppNSG defaultSecurityRules/AllowAzureLoadBalancerInBound" {
+		t.Errorf("shadowed: %v", s)
 	}
 }
