@@ -45,6 +45,11 @@ type FileEntry struct {
 	Rows  int64  `json:"rows"`
 	Bytes int64  `json:"bytes"`
 	Run   string `json:"run"`
+	// Index is the file's index sidecar (IndexPath of Path), relative to
+	// the root, when it has one: it was committed with the file, or by
+	// BuildIndexes later. Readers that use no index ignore it.
+	Index      string `json:"index,omitempty"`
+	IndexBytes int64  `json:"index_bytes,omitempty"`
 }
 
 // RunEntry summarises one run that committed something.
@@ -96,6 +101,10 @@ type StagedFile struct {
 	Final  string // path relative to the root
 	Rows   int64
 	Bytes  int64
+	// Index is the staged index of the file (absolute), "" for none; it
+	// is committed with the file, to IndexPath(Final).
+	Index      string
+	IndexBytes int64
 }
 
 func manifestName(shard string) string {
@@ -261,12 +270,20 @@ func (d *Dataset) Commit(files []StagedFile, blobs map[string]BlobState) error {
 	next.Files = append([]FileEntry(nil), d.own.Files...)
 	next.Pending = nil
 	for _, f := range files {
-		next.Files = append(next.Files, FileEntry{Path: filepath.ToSlash(f.Final), Rows: f.Rows, Bytes: f.Bytes, Run: d.RunID})
+		e := FileEntry{Path: filepath.ToSlash(f.Final), Rows: f.Rows, Bytes: f.Bytes, Run: d.RunID}
 		rel, err := filepath.Rel(d.Root, f.Staged)
 		if err != nil {
 			return err
 		}
-		next.Pending = append(next.Pending, move{From: filepath.ToSlash(rel), To: filepath.ToSlash(f.Final)})
+		next.Pending = append(next.Pending, move{From: filepath.ToSlash(rel), To: e.Path})
+		if f.Index != "" {
+			if rel, err = filepath.Rel(d.Root, f.Index); err != nil {
+				return err
+			}
+			e.Index, e.IndexBytes = IndexPath(e.Path), f.IndexBytes
+			next.Pending = append(next.Pending, move{From: filepath.ToSlash(rel), To: e.Index})
+		}
+		next.Files = append(next.Files, e)
 		rows += f.Rows
 	}
 	next.Runs = append([]RunEntry(nil), d.own.Runs...)

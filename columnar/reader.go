@@ -16,14 +16,21 @@ import (
 // only the named columns (all when cols is nil). The record is valid only
 // during the call.
 func ScanFile(ctx context.Context, name string, cols []string, fn func(rec arrow.RecordBatch) error) error {
+	_, err := scanParquet(ctx, name, cols, false, fn)
+	return err
+}
+
+// scanParquet is ScanFile; with optional, columns the file lacks are left
+// out instead of being an error. It returns the file's row count.
+func scanParquet(ctx context.Context, name string, cols []string, optional bool, fn func(rec arrow.RecordBatch) error) (int64, error) {
 	pf, err := file.OpenParquetFile(name, false)
 	if err != nil {
-		return fmt.Errorf("open %s: %w", name, err)
+		return 0, fmt.Errorf("open %s: %w", name, err)
 	}
 	defer pf.Close()
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, memory.DefaultAllocator)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", name, err)
+		return 0, fmt.Errorf("read %s: %w", name, err)
 	}
 	var idx []int
 	if cols != nil {
@@ -31,25 +38,28 @@ func ScanFile(ctx context.Context, name string, cols []string, fn func(rec arrow
 		for _, c := range cols {
 			i := sc.ColumnIndexByName(c)
 			if i < 0 {
-				return fmt.Errorf("%s: no column %q", name, c)
+				if optional {
+					continue
+				}
+				return 0, fmt.Errorf("%s: no column %q", name, c)
 			}
 			idx = append(idx, i)
 		}
 	}
 	rr, err := fr.GetRecordReader(ctx, idx, nil)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", name, err)
+		return 0, fmt.Errorf("read %s: %w", name, err)
 	}
 	defer rr.Release()
 	for rr.Next() {
 		if err := fn(rr.RecordBatch()); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	if err := rr.Err(); err != nil {
-		return fmt.Errorf("read %s: %w", name, err)
+		return 0, fmt.Errorf("read %s: %w", name, err)
 	}
-	return nil
+	return pf.NumRows(), nil
 }
 
 // ScanDataset calls fn with every record batch of every committed file of

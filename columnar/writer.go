@@ -3,6 +3,7 @@ package columnar
 import (
 	"bufio"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"path/filepath"
 	"sync"
@@ -37,11 +38,16 @@ type Target interface {
 // is written out early and reused. Feeding inputs in time order keeps that
 // rare. A PartitionWriter is not safe for concurrent use: give each worker
 // its own.
+//
+// Beside each Parquet file it writes the file's index (IndexPath), built
+// from the same record batches as they are written, and stages both: a
+// file and its index are committed together.
 type PartitionWriter struct {
 	ds         *Dataset
 	name       string // file name prefix
 	MaxOpen    int
 	MaxBatches int
+	Index      IndexConfig
 
 	open    map[int64]*partition
 	batches int      // partitions holding a batch
@@ -49,6 +55,8 @@ type PartitionWriter struct {
 	tick    int64
 	seq     int
 	staged  []StagedFile
+	spareIx []*indexBuilder // builders of closed files, for reuse
+	ixMem   indexScratch    // shared by the builders
 }
 
 type partition struct {
@@ -61,6 +69,7 @@ type partition struct {
 	buf   *bufio.Writer // batches the Parquet writer's many small writes
 	rows  int64
 	used  int64
+	ix    *indexBuilder // nil when the index is disabled
 }
 
 // Sink returns the PartitionWriter of one worker.
@@ -70,7 +79,7 @@ func (d *Dataset) Sink(worker int) Sink { return NewPartitionWriter(d, worker) }
 // <dataset prefix>-<worker>-<n>.parquet.
 func NewPartitionWriter(ds *Dataset, worker int) *PartitionWriter {
 	return &PartitionWriter{ds: ds, name: fmt.Sprintf("%s-w%d", ds.FilePrefix(), worker),
-		MaxOpen: 32, MaxBatches: 3, open: map[int64]*partition{}}
+		MaxOpen: 32, MaxBatches: 3, Index: DefaultIndexConfig(), open: map[int64]*partition{}}
 }
 
 const microsPerHour = 3600 * 1e6
@@ -150,9 +159,20 @@ func (w *PartitionWriter) flushBatch(p *partition) error {
 			return err
 		}
 		p.file, p.w = f, pw
+		if !w.Index.Disabled {
+			if n := len(w.spareIx); n > 0 {
+				p.ix, w.spareIx = w.spareIx[n-1], w.spareIx[:n-1]
+			} else {
+				p.ix = newIndexBuilder(&w.ixMem)
+			}
+			p.ix.spillDir = filepath.Dir(f.Name())
+		}
 	}
 	rec := p.batch.Record()
 	err := p.w.Write(rec)
+	if err == nil && p.ix != nil {
+		err = p.ix.addRecord(rec)
+	}
 	rec.Release()
 	if err != nil {
 		return fmt.Errorf("write %s: %w", p.rel, err)
@@ -184,10 +204,35 @@ func (w *PartitionWriter) closePartition(p *partition) error {
 		return fmt.Errorf("write %s: %w", p.rel, err)
 	}
 	size := p.cw.n
+	var index []byte
+	if p.ix != nil {
+		id := parquetID{size: size, crc: p.cw.crc}
+		err := readParquetID(p.file.File, &id)
+		if err == nil {
+			index, err = p.ix.finish(id, w.Index)
+		}
+		if err != nil {
+			p.ix.reset()
+			p.file.Abort()
+			return fmt.Errorf("index %s: %w", p.rel, err)
+		}
+		p.ix.reset()
+		if len(w.spareIx) < 2 {
+			w.spareIx = append(w.spareIx, p.ix)
+		}
+		p.ix = nil
+	}
 	if err := p.file.Commit(); err != nil {
 		return err
 	}
-	w.staged = append(w.staged, StagedFile{Staged: filepath.Join(w.ds.StagingDir(), filepath.FromSlash(p.rel)), Final: p.rel, Rows: p.rows, Bytes: size})
+	sf := StagedFile{Staged: filepath.Join(w.ds.StagingDir(), filepath.FromSlash(p.rel)), Final: p.rel, Rows: p.rows, Bytes: size}
+	if index != nil {
+		sf.Index, sf.IndexBytes = IndexPath(sf.Staged), int64(len(index))
+		if err := writeAtomic(sf.Index, index); err != nil {
+			return fmt.Errorf("index %s: %w", p.rel, err)
+		}
+	}
+	w.staged = append(w.staged, sf)
 	return nil
 }
 
@@ -220,6 +265,9 @@ func (w *PartitionWriter) Abort() {
 	for _, p := range w.open {
 		if p.file != nil {
 			p.file.Abort()
+		}
+		if p.ix != nil {
+			p.ix.reset() // removes its spill file
 		}
 		delete(w.open, p.hour)
 	}
@@ -293,15 +341,18 @@ func (k *streamSink) flush() error {
 func (k *streamSink) Checkpoint() ([]StagedFile, error) { return nil, k.flush() }
 func (k *streamSink) Abort()                            { k.b.Reset() }
 
-// countWriter counts bytes and hides the Close of the file it writes to
-// (the Parquet writer closes sinks that have one).
+// countWriter counts bytes and checksums them (CRC-32C), and hides the
+// Close of the file it writes to (the Parquet writer closes sinks that
+// have one).
 type countWriter struct {
-	w io.Writer
-	n int64
+	w   io.Writer
+	n   int64
+	crc uint32
 }
 
 func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
+	c.crc = crc32.Update(c.crc, castagnoli, p[:n])
 	return n, err
 }

@@ -115,6 +115,9 @@ func checkNoStrays(t *testing.T, root string) {
 	named := map[string]bool{}
 	for _, f := range files {
 		named[f.Path] = true
+		if f.Index != "" {
+			named[f.Index] = true
+		}
 	}
 	filepath.WalkDir(filepath.Join(root, columnar.FlowsDir), func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

@@ -89,7 +89,7 @@ func newRootCmd() *cobra.Command {
 		}
 	}
 	root.AddCommand(newConvertCmd(), newFlowsCmd(), newDemoCmd(), newVerifyCmd(), newSGViewCmd(), newTopologyCmd(),
-		newNextHopCmd(), newRoutesCmd(), newQueryCmd(), newReportCmd())
+		newNextHopCmd(), newRoutesCmd(), newQueryCmd(), newReportCmd(), newIndexCmd())
 	return root
 }
 

@@ -1,0 +1,831 @@
+package columnar
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// randomFlows returns n rows whose indexed columns have every case the
+// index must handle: IPv4 in a few /16s, IPv6, IPv4-mapped IPv6, texts
+// that are not addresses, ports at both ends of the range and outside
+// it, nulls, runs of rows of one resource (Context), rare and common
+// values.
+func randomFlows(n int, seed uint64) []Flow {
+	r := rand.New(rand.NewPCG(seed, 7))
+	rules := []string{"DefaultRule_AllowInternetOutBound", "DefaultRule_DenyAllInBound", "UserRule_web", "UserRule_SSH", "userrule_ssh", ""}
+	macs := []string{"000D3AF87856", "000D3AF87857", ""}
+	rows := make([]Flow, n)
+	addr := func() []byte {
+		switch k := r.IntN(100); {
+		case k < 60:
+			return []byte(fmt.Sprintf("10.%d.%d.%d", r.IntN(3), r.IntN(4), r.IntN(256)))
+		case k < 80:
+			return []byte(fmt.Sprintf("%d.%d.%d.%d", 1+r.IntN(223), r.IntN(256), r.IntN(256), r.IntN(256)))
+		case k < 90:
+			return []byte(fmt.Sprintf("2001:db8:%x::%x", r.IntN(3), r.IntN(50)))
+		case k < 95:
+			return []byte(fmt.Sprintf("::ffff:10.0.0.%d", r.IntN(20)))
+		case k < 97:
+			return []byte("not-an-ip")
+		case k < 98:
+			return []byte("0.0.0.0")
+		}
+		return []byte("255.255.255.255")
+	}
+	port := func() int32 {
+		switch k := r.IntN(100); {
+		case k < 40:
+			return []int32{443, 80, 53, 22, 3389}[r.IntN(5)]
+		case k < 95:
+			return int32(1024 + r.IntN(64512))
+		case k < 97:
+			return []int32{0, 65535, 1023, 1024}[r.IntN(4)]
+		case k < 99:
+			return -1 // not a port: not indexed
+		}
+		return 70000
+	}
+	ctx := uint64(0)
+	for i := range rows {
+		if i == 0 || r.IntN(50) == 0 {
+			ctx++
+		}
+		res := int(ctx % 7)
+		rows[i] = Flow{
+			Time:       1714568400_000000 + int64(i),
+			Source:     SourceNSGv2,
+			Context:    ctx,
+			ResourceID: []byte(fmt.Sprintf("/SUBSCRIPTIONS/X/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-%d", res)),
+			MAC:        []byte(macs[int(ctx)%len(macs)]),
+			Rule:       []byte(rules[int(ctx)%len(rules)]),
+			SrcIP:      addr(),
+			DstIP:      addr(),
+			SrcPort:    port(),
+			DstPort:    port(),
+			Proto:      []int32{6, 17, 1, 58, 47, 200}[r.IntN(6)],
+			Direction:  Direction(r.IntN(3)),
+			Decision:   Decision(r.IntN(3)),
+		}
+		if ctx%5 == 0 {
+			rows[i].ACLID = []byte("acl-" + strconv.Itoa(int(ctx%3)))
+		}
+		if ctx%11 == 0 { // a resource with no id at all
+			rows[i].ResourceID = nil
+		}
+	}
+	return rows
+}
+
+// oracle gives, for a column and row, the value the index keys it by,
+// and whether it has one.
+func oracle(col string, f *Flow) (string, bool) {
+	switch col {
+	case "src_ip", "dst_ip":
+		b := f.SrcIP
+		if col == "dst_ip" {
+			b = f.DstIP
+		}
+		a, err := netip.ParseAddr(string(b))
+		if err != nil {
+			return "", false
+		}
+		return a.String(), true
+	case "src_port", "dst_port":
+		p := f.SrcPort
+		if col == "dst_port" {
+			p = f.DstPort
+		}
+		return strconv.Itoa(int(p)), p >= 0 && p <= 65535
+	case "protocol":
+		return ProtocolName(f.Proto), true
+	case "direction":
+		return f.Direction.String(), f.Direction != DirectionUnknown
+	case "decision":
+		return f.Decision.String(), f.Decision != DecisionUnknown
+	}
+	var b []byte
+	switch col {
+	case "rule":
+		b = f.Rule
+	case "resource_id":
+		b = f.ResourceID
+	case "mac":
+		b = f.MAC
+	case "acl_id":
+		b = f.ACLID
+	}
+	return string(b), len(b) > 0
+}
+
+// writeIndexed writes rows to dir/part-test.parquet, in record batches
+// of batchRows rows, and its index as PartitionWriter does.
+func writeIndexed(t testing.TB, dir string, rows []Flow, batchRows int, cfg IndexConfig) string {
+	t.Helper()
+	name := filepath.Join(dir, "part-test.parquet")
+	f, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cw := &countWriter{w: f}
+	w, err := NewParquetWriter(cw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newIndexBuilder(nil)
+	b.spillDir = dir
+	batch := NewBatch()
+	for i := 0; i < len(rows); i += batchRows {
+		for j := i; j < min(i+batchRows, len(rows)); j++ {
+			batch.Append(&rows[j])
+		}
+		rec := batch.Record()
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.addRecord(rec); err != nil {
+			t.Fatal(err)
+		}
+		rec.Release()
+		batch.Reset()
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	id := parquetID{size: cw.n, crc: cw.crc}
+	if err := readParquetID(f, &id); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	data, err := b.finish(id, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(IndexPath(name), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.reset()
+	if left, _ := filepath.Glob(filepath.Join(dir, ".idx-spill-*")); len(left) > 0 {
+		t.Fatalf("spill files left: %v", left)
+	}
+	return name
+}
+
+var exactConfig = IndexConfig{Budget: 1000}  // everything exact
+var coarseConfig = IndexConfig{Budget: 1e-9} // everything as coarse as it gets
+var middleConfig = IndexConfig{Budget: 0.5}  // some columns coarse
+
+// checker compares an index with a brute-force scan of its rows.
+type checker struct {
+	t    *testing.T
+	ix   *Index
+	rows []Flow
+	// byValue[col][v] are the rows whose col is v.
+	byValue map[string]map[string][]int
+}
+
+// want returns the rows an index look-up must return for the rows that
+// match: those rows when the column is exact, else every row of each
+// block (and, for ports, bucket) that holds one.
+func (c *checker) want(col string, match func(i int) bool) *roaring.Bitmap {
+	var rows []int
+	for i := range c.rows {
+		if match(i) {
+			rows = append(rows, i)
+		}
+	}
+	return c.wantRows(col, rows)
+}
+
+// wantRows is want for a list of rows; for an address column, all of one
+// family.
+func (c *checker) wantRows(col string, rows []int) *roaring.Bitmap {
+	var rs uint8
+	for _, cc := range c.ix.cols {
+		if cc.name != col {
+			continue
+		}
+		if cc.kind == kindIP4 || cc.kind == kindIP6 {
+			if len(rows) == 0 {
+				continue
+			}
+			v, _ := oracle(col, &c.rows[rows[0]])
+			if netip.MustParseAddr(v).Is4() != (cc.kind == kindIP4) {
+				continue
+			}
+		}
+		rs = cc.rowShift
+	}
+	out := roaring.New()
+	for _, i := range rows {
+		lo := uint64(i) >> rs << rs
+		out.AddRange(lo, min(lo+1<<rs, uint64(len(c.rows))))
+	}
+	return out
+}
+
+func (c *checker) equal(what string, got *roaring.Bitmap, err error, want *roaring.Bitmap) {
+	c.t.Helper()
+	if err != nil {
+		c.t.Fatalf("%s: %v", what, err)
+	}
+	if !got.Equals(want) {
+		c.t.Fatalf("%s: %d rows, want %d (only in got: %v; only in want: %v)", what, got.GetCardinality(), want.GetCardinality(),
+			head(roaring.AndNot(got, want)), head(roaring.AndNot(want, got)))
+	}
+}
+
+func head(b *roaring.Bitmap) []uint32 {
+	a := b.ToArray()
+	return a[:min(len(a), 8)]
+}
+
+// portMatch matches rows whose port is in the bucket range of [lo, hi].
+func (c *checker) portRange(col string, lo, hi int) func(i int) bool {
+	var ks uint8
+	for _, cc := range c.ix.cols {
+		if cc.name == col {
+			ks = cc.keyShift
+		}
+	}
+	lo, hi = lo>>ks<<ks, (hi>>ks+1)<<ks-1
+	return func(i int) bool {
+		v, ok := oracle(col, &c.rows[i])
+		p, _ := strconv.Atoi(v)
+		return ok && p >= lo && p <= hi
+	}
+}
+
+func (c *checker) run() {
+	t := c.t
+	if c.ix.Rows() != int64(len(c.rows)) {
+		t.Fatalf("Rows %d, want %d", c.ix.Rows(), len(c.rows))
+	}
+	if err := c.ix.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	for _, col := range IndexedColumns() {
+		// Keys: every value once, with its count.
+		byValue := map[string][]int{}
+		counts := map[string]int64{}
+		for i := range c.rows {
+			if v, ok := oracle(col, &c.rows[i]); ok {
+				counts[v]++
+				byValue[v] = append(byValue[v], i)
+			}
+		}
+		got := map[string]int64{}
+		var order []Key
+		err := c.ix.Keys(col, func(k Key) bool {
+			order = append(order, k)
+			if k.Lo != k.Hi { // a bucket of ports
+				for p := int(k.Lo); p <= int(k.Hi); p++ {
+					got[strconv.Itoa(p)] += 0
+				}
+				var n int64
+				for p := int(k.Lo); p <= int(k.Hi); p++ {
+					n += counts[strconv.Itoa(p)]
+				}
+				if n != k.Rows {
+					t.Errorf("%s: bucket %s has %d rows, want %d", col, k.Value, k.Rows, n)
+				}
+				return true
+			}
+			got[k.Value] = k.Rows
+			return true
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for v, n := range counts {
+			if g, ok := got[v]; !ok || (g != n && g != 0) {
+				t.Errorf("%s: key %q has %d rows (listed %v), want %d", col, v, g, ok, n)
+			}
+		}
+		if !c.ix.Exact(col) && !strings.HasSuffix(col, "_ip") && !strings.HasSuffix(col, "_port") {
+			t.Errorf("%s is not exact", col)
+		}
+		// Lookup of every value, and of absent ones.
+		values := []string{}
+		for v := range counts {
+			values = append(values, v)
+		}
+		slices.Sort(values)
+		if len(values) > 300 {
+			values = values[:300]
+		}
+		for _, v := range values {
+			var want *roaring.Bitmap
+			if strings.HasSuffix(col, "_port") && !c.ix.Exact(col) {
+				p, _ := strconv.Atoi(v)
+				want = c.want(col, c.portRange(col, p, p))
+			} else {
+				want = c.wantRows(col, byValue[v])
+			}
+			got, err := c.ix.Lookup(col, v)
+			c.equal(col+" "+v, got, err, want)
+		}
+		absent := map[string]string{"src_ip": "192.0.2.1", "dst_ip": "2001:db8:ffff::1", "src_port": "12", "dst_port": "12"}[col]
+		if absent == "" {
+			absent = "no such value"
+		}
+		if got, err := c.ix.Lookup(col, absent); err != nil || (!got.IsEmpty() && c.ix.Exact(col)) {
+			t.Errorf("%s %s: %v, %v", col, absent, got, err)
+		}
+	}
+	// Prefixes, over both address columns.
+	prefixes := []string{"10.0.0.0/8", "10.1.0.0/16", "10.2.3.0/24", "10.2.3.128/25", "0.0.0.0/0", "128.0.0.0/1",
+		"255.255.255.255/32", "0.0.0.0/32", "2001:db8::/32", "2001:db8:1::/48", "::/0", "::ffff:0:0/96", "::ffff:10.0.0.0/120", "fe80::/10"}
+	for _, p := range prefixes {
+		pfx := netip.MustParsePrefix(p)
+		for _, col := range []string{"src_ip", "dst_ip"} {
+			got, err := c.ix.LookupPrefix(col, pfx)
+			c.equal(col+" "+p, got, err, c.want(col, func(i int) bool {
+				v, ok := oracle(col, &c.rows[i])
+				return ok && pfx.Contains(netip.MustParseAddr(v))
+			}))
+		}
+	}
+	// Port ranges.
+	for _, r := range [][2]int{{0, 0}, {0, 1023}, {1024, 65535}, {443, 443}, {50, 60}, {65535, 65535}, {3000, 40000}, {100, 99}} {
+		for _, col := range []string{"src_port", "dst_port"} {
+			got, err := c.ix.LookupPorts(col, uint16(r[0]), uint16(r[1]))
+			want := roaring.New()
+			if r[0] <= r[1] {
+				want = c.want(col, c.portRange(col, r[0], r[1]))
+			}
+			c.equal(fmt.Sprintf("%s %d-%d", col, r[0], r[1]), got, err, want)
+		}
+	}
+	// Case-insensitive and glob matches on strings.
+	for _, col := range []string{"rule", "resource_id", "mac", "protocol", "acl_id"} {
+		match := func(s string) bool {
+			return strings.Contains(strings.ToLower(s), "ssh") || strings.HasSuffix(s, "-3") || s == "udp"
+		}
+		got, err := c.ix.LookupStrings(col, match)
+		c.equal(col+" match", got, err, c.want(col, func(i int) bool { v, ok := oracle(col, &c.rows[i]); return ok && match(v) }))
+	}
+}
+
+func TestIndexRoundTrip(t *testing.T) {
+	rows := randomFlows(100_000, 1)
+	for _, tc := range []struct {
+		name  string
+		cfg   IndexConfig
+		batch int
+	}{
+		{"exact", exactConfig, RowGroupRows},
+		{"coarse", coarseConfig, 30000},
+		{"middle", middleConfig, 77777},
+		{"default", DefaultIndexConfig(), 65536},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name := writeIndexed(t, t.TempDir(), rows, tc.batch, tc.cfg)
+			ix, err := OpenIndex(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ix.Close()
+			t.Logf("parquet %d bytes, index %d", ix.parquetSize, ix.size)
+			for _, c := range ix.Columns() {
+				t.Logf("%-11s v%d %6d keys, %5d rows/block, %3d ports/key, %7d bytes", c.Name, c.Family, c.Keys, c.BlockRows, c.BucketPorts, c.Bytes)
+			}
+			exact := true
+			for _, col := range IndexedColumns() {
+				exact = exact && ix.Exact(col)
+			}
+			if tc.name != "default" && exact != (tc.name == "exact") {
+				t.Errorf("all columns exact: %v", exact)
+			}
+			(&checker{t: t, ix: ix, rows: rows}).run()
+		})
+	}
+}
+
+// TestIndexSmall covers tiny and empty files: one row, a row per key,
+// rows whose columns are all null.
+func TestIndexSmall(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 100} {
+		rows := randomFlows(n, uint64(n))
+		for _, cfg := range []IndexConfig{exactConfig, coarseConfig} {
+			name := writeIndexed(t, t.TempDir(), rows, 2, cfg)
+			ix, err := OpenIndex(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			(&checker{t: t, ix: ix, rows: rows}).run()
+			ix.Close()
+		}
+	}
+	rows := make([]Flow, 10) // every indexed column null or empty
+	name := writeIndexed(t, t.TempDir(), rows, 4, DefaultIndexConfig())
+	ix, err := OpenIndex(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	for _, c := range ix.Columns() {
+		want := int64(0)
+		if c.Name == "src_port" || c.Name == "dst_port" || c.Name == "protocol" || c.Name == "src_ip" || c.Name == "dst_ip" {
+			continue // 0, "0" and "" are values or non-addresses
+		}
+		if c.Keys != want {
+			t.Errorf("%s: %d keys", c.Name, c.Keys)
+		}
+	}
+	(&checker{t: t, ix: ix, rows: rows}).run()
+}
+
+// TestBuildIndex builds the index of a Parquet file from the file, and
+// checks it against the one written with the file.
+func TestBuildIndex(t *testing.T) {
+	rows := randomFlows(50_000, 2)
+	name := writeIndexed(t, t.TempDir(), rows, 10_000, middleConfig)
+	written, err := os.ReadFile(IndexPath(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(IndexPath(name)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenIndex(name); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("missing index: %v", err)
+	}
+	if _, err := buildIndexFile(context.Background(), name, IndexPath(name), middleConfig); err != nil {
+		t.Fatal(err)
+	}
+	built, err := os.ReadFile(IndexPath(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(written, built) {
+		t.Errorf("index built from the file (%d bytes) differs from the one written with it (%d bytes)", len(built), len(written))
+	}
+	ix, err := OpenIndex(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if err := ix.VerifyParquet(name); err != nil {
+		t.Fatal(err)
+	}
+	(&checker{t: t, ix: ix, rows: rows}).run()
+}
+
+// sections returns the byte ranges of an index file's sections, named as
+// its errors name them.
+func sections(t *testing.T, name string) map[string][2]int64 {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := openIndex(bytes.NewReader(b), int64(len(b)), name, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][2]int64{
+		"header":    {0, indexHeaderLen},
+		"directory": {indexHeaderLen, ix.cols[0].fenceOff},
+	}
+	for i := range ix.cols {
+		c := &ix.cols[i]
+		if c.nchunks == 0 {
+			continue
+		}
+		out["fence of "+c.label()] = [2]int64{c.fenceOff, c.fenceOff + c.fenceLen}
+		f, err := ix.loadFence(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range f.off {
+			out[fmt.Sprintf("chunk %d of %s", j, c.label())] = [2]int64{f.off[j], f.off[j] + f.size[j]}
+		}
+	}
+	return out
+}
+
+// useAll opens an index and reads all of it as look-ups do.
+func useAll(name string) error {
+	ix, err := OpenIndex(strings.TrimSuffix(name, ".idx") + ".parquet")
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	for _, col := range IndexedColumns() {
+		if err := ix.Keys(col, func(Key) bool { return true }); err != nil {
+			return err
+		}
+	}
+	if _, err := ix.LookupPrefix("src_ip", netip.MustParsePrefix("0.0.0.0/0")); err != nil {
+		return err
+	}
+	if _, err := ix.LookupPorts("dst_port", 0, 65535); err != nil {
+		return err
+	}
+	return ix.Verify()
+}
+
+// TestIndexCorrupt flips a byte in each section, truncates, and swaps
+// files: every case is an *IndexError naming the file and the section.
+func TestIndexCorrupt(t *testing.T) {
+	dir := t.TempDir()
+	rows := randomFlows(5000, 3)
+	name := writeIndexed(t, dir, rows, 1000, DefaultIndexConfig())
+	idx := IndexPath(name)
+	good, err := os.ReadFile(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(t *testing.T, data []byte, sentinel error, section string) {
+		t.Helper()
+		if err := os.WriteFile(idx, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := useAll(idx)
+		var ie *IndexError
+		if !errors.As(err, &ie) || !errors.Is(err, sentinel) {
+			t.Fatalf("got %v, want an IndexError wrapping %v", err, sentinel)
+		}
+		if ie.File != idx || !strings.Contains(ie.Section, section) || !strings.Contains(err.Error(), idx) {
+			t.Fatalf("error %q: want file %s, section %q", err, idx, section)
+		}
+	}
+	secs := sections(t, idx)
+	if len(secs) < 10 {
+		t.Fatalf("only %d sections", len(secs))
+	}
+	for sec, r := range secs {
+		for _, at := range []int64{r[0], (r[0] + r[1]) / 2, r[1] - 1} {
+			t.Run(fmt.Sprintf("flip %s at %d", sec, at), func(t *testing.T) {
+				bad := bytes.Clone(good)
+				bad[at] ^= 0x20
+				check(t, bad, ErrIndexCorrupt, sec)
+			})
+		}
+	}
+	for _, n := range []int{0, 10, indexHeaderLen, indexHeaderLen + 5, len(good) / 2, len(good) - 1} {
+		t.Run(fmt.Sprintf("truncate to %d", n), func(t *testing.T) {
+			check(t, good[:n], ErrIndexCorrupt, "")
+		})
+	}
+	t.Run("magic", func(t *testing.T) {
+		bad := bytes.Clone(good)
+		copy(bad, "PAR1....")
+		check(t, bad, ErrIndexCorrupt, "header")
+	})
+	t.Run("version", func(t *testing.T) {
+		bad := bytes.Clone(good)
+		binary.LittleEndian.PutUint16(bad[8:], 9)
+		binary.LittleEndian.PutUint32(bad[52:], crc32c(bad[:52]))
+		check(t, bad, ErrIndexVersion, "header")
+	})
+	t.Run("another parquet file", func(t *testing.T) {
+		other := writeIndexed(t, t.TempDir(), randomFlows(5000, 4), 1000, DefaultIndexConfig())
+		b, err := os.ReadFile(IndexPath(other))
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, b, ErrIndexStale, "header")
+	})
+	t.Run("parquet changed", func(t *testing.T) {
+		if err := os.WriteFile(idx, good, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pq, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.WriteFile(name, pq, 0o644)
+		changed := bytes.Clone(pq)
+		changed[len(changed)-20] ^= 1 // in the footer, same size
+		os.WriteFile(name, changed, 0o644)
+		check(t, good, ErrIndexStale, "header")
+		os.WriteFile(name, append(bytes.Clone(pq), 0), 0o644)
+		check(t, good, ErrIndexStale, "header")
+	})
+	// Intact again: no error.
+	if err := os.WriteFile(idx, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := useAll(idx); err != nil {
+		t.Fatal(err)
+	}
+	ix, _ := OpenIndex(name)
+	defer ix.Close()
+	if _, err := ix.Lookup("state", "B"); !errors.Is(err, ErrNotIndexed) {
+		t.Errorf("state: %v", err)
+	}
+	if _, err := ix.LookupPorts("rule", 1, 2); !errors.Is(err, ErrNotIndexed) {
+		t.Errorf("ports of rule: %v", err)
+	}
+	if _, err := ix.Lookup("src_port", "https"); err == nil {
+		t.Errorf("port https: no error")
+	}
+}
+
+// TestPartitionWriterIndex: a converted dataset has an index per file,
+// named by the manifest, that opens and matches its rows.
+func TestPartitionWriterIndex(t *testing.T) {
+	root := t.TempDir()
+	ds, err := OpenDataset(root, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewPartitionWriter(ds, 0)
+	w.MaxOpen, w.MaxBatches = 2, 1
+	rows := randomFlows(30000, 5)
+	for i := range rows {
+		rows[i].Time = 1714521600_000000 + int64(i/1000%4)*3600_000000 + int64(i)
+		if err := w.Append(&rows[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, err := w.Checkpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if f.Index == "" || !strings.HasPrefix(f.Index, ds.StagingDir()) {
+			t.Fatalf("staged index %q", f.Index)
+		}
+	}
+	if err := ds.Commit(files, nil); err != nil {
+		t.Fatal(err)
+	}
+	ds.Close()
+	committed, err := Files(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, f := range committed {
+		if f.Index != IndexPath(f.Path) || f.IndexBytes == 0 {
+			t.Fatalf("entry %+v", f)
+		}
+		ix, err := OpenIndex(filepath.Join(root, f.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi, _ := os.Stat(filepath.Join(root, f.Index)); fi.Size() != f.IndexBytes {
+			t.Errorf("%s: %d bytes, manifest says %d", f.Index, fi.Size(), f.IndexBytes)
+		}
+		if ix.Rows() != f.Rows {
+			t.Errorf("%s: %d rows, manifest says %d", f.Index, ix.Rows(), f.Rows)
+		}
+		if err := ix.Verify(); err != nil {
+			t.Fatal(err)
+		}
+		total += ix.Rows()
+		ix.Close()
+	}
+	if total != int64(len(rows)) {
+		t.Fatalf("%d rows indexed of %d", total, len(rows))
+	}
+}
+
+// TestIndexRecovery: a run that committed its manifest but died before
+// moving its files has the data file and its index moved by the next
+// open; an uncommitted index left in staging is removed.
+func TestIndexRecovery(t *testing.T) {
+	root := t.TempDir()
+	ds, err := OpenDataset(root, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewPartitionWriter(ds, 0)
+	rows := randomFlows(500, 6)
+	for i := range rows {
+		if err := w.Append(&rows[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, err := w.Checkpoint()
+	if err != nil || len(files) != 1 {
+		t.Fatalf("%v %v", files, err)
+	}
+	// What Commit writes, without the moves after it.
+	m := ds.own
+	rel, _ := filepath.Rel(root, files[0].Staged)
+	relIdx, _ := filepath.Rel(root, files[0].Index)
+	m.Files = []FileEntry{{Path: files[0].Final, Rows: files[0].Rows, Index: IndexPath(files[0].Final), IndexBytes: files[0].IndexBytes}}
+	m.Pending = []move{{From: filepath.ToSlash(rel), To: files[0].Final}, {From: filepath.ToSlash(relIdx), To: IndexPath(files[0].Final)}}
+	if err := writeJSONAtomic(filepath.Join(root, MetaDir, manifestName("")), &m); err != nil {
+		t.Fatal(err)
+	}
+	ds.Close()
+	ds2, err := OpenDataset(root, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds2.Close()
+	ix, err := OpenIndex(filepath.Join(root, files[0].Final))
+	if err != nil {
+		t.Fatalf("index not moved into place: %v", err)
+	}
+	ix.Close()
+	if _, err := os.Stat(files[0].Index); !os.IsNotExist(err) {
+		t.Fatalf("staged index still there: %v", err)
+	}
+}
+
+// TestBuildIndexes indexes a dataset written without indexes, then
+// replaces a corrupt index, through the manifest.
+func TestBuildIndexes(t *testing.T) {
+	root := t.TempDir()
+	ds, err := OpenDataset(root, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewPartitionWriter(ds, 0)
+	w.Index.Disabled = true
+	rows := randomFlows(20000, 7)
+	for i := range rows {
+		rows[i].Time = 1714521600_000000 + int64(i/5000)*3600_000000
+		if err := w.Append(&rows[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, err := w.Checkpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ds.Commit(files, nil); err != nil {
+		t.Fatal(err)
+	}
+	var results []IndexResult
+	progress := func(r IndexResult) { results = append(results, r) }
+	if err := ds.BuildIndexes(context.Background(), false, progress); err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 4 {
+		t.Fatalf("results %+v", results)
+	}
+	for _, r := range results {
+		if !r.Built || r.Replaced != nil || r.Err != nil || r.Bytes == 0 {
+			t.Fatalf("result %+v", r)
+		}
+	}
+	ds.Close()
+	entries, err := Files(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range entries {
+		if f.Index == "" {
+			t.Fatalf("%s: no index in the manifest", f.Path)
+		}
+		if err := checkIndex(filepath.Join(root, f.Path)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Corrupt one, and run again: only it is rebuilt.
+	bad := filepath.Join(root, entries[1].Index)
+	b, _ := os.ReadFile(bad)
+	b[len(b)-1] ^= 1
+	os.WriteFile(bad, b, 0o644)
+	ds, err = OpenDataset(root, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	results = nil
+	if err := ds.BuildIndexes(context.Background(), false, progress); err != nil {
+		t.Fatal(err)
+	}
+	built := 0
+	for _, r := range results {
+		if r.Built {
+			built++
+			if r.Path != entries[1].Path || !errors.Is(r.Replaced, ErrIndexCorrupt) {
+				t.Errorf("rebuilt %+v", r)
+			}
+		}
+	}
+	if built != 1 {
+		t.Fatalf("%d rebuilt: %+v", built, results)
+	}
+	if err := checkIndex(filepath.Join(root, entries[1].Path)); err != nil {
+		t.Fatal(err)
+	}
+	// A data file that does not read is reported, the others kept.
+	os.WriteFile(filepath.Join(root, entries[2].Path), []byte("PAR1 not parquet PAR1"), 0o644)
+	results = nil
+	err = ds.BuildIndexes(context.Background(), false, progress)
+	if err == nil || !strings.Contains(err.Error(), entries[2].Path) {
+		t.Fatalf("unreadable parquet: %v", err)
+	}
+}
