@@ -33,6 +33,7 @@ type queryOptions struct {
 	limit   int64
 	sort    string
 	workers int
+	noIndex bool
 	stats   bool
 }
 
@@ -71,6 +72,7 @@ kept in memory; without, every matching row is).`,
 	f.Int64Var(&o.limit, "limit", 0, "print at most N rows (0: all)")
 	f.StringVar(&o.sort, "sort", "", "order rows by FIELD, ascending, or FIELD,desc")
 	f.IntVar(&o.workers, "workers", 0, "files read in parallel (default: all cores)")
+	f.BoolVar(&o.noIndex, "no-index", false, "read every row the filter may need instead of narrowing with the index sidecars")
 	f.BoolVar(&o.stats, "stats", false, "print what the scan read and skipped on stderr")
 	return c
 }
@@ -290,6 +292,9 @@ func runQuery(ctx context.Context, root, where string, o queryOptions, stdout, s
 		w = newQueryArrow(bw, fields)
 	}
 	q := &query.Query{Root: root, Where: expr, Columns: cols, Workers: o.workers}
+	if expr != nil && !o.noIndex {
+		q.Select = query.IndexSelector(root, expr)
+	}
 	var n int64
 	st, err := q.Scan(ctx, func(f *columnar.Flow) error {
 		if order != nil {

@@ -32,6 +32,7 @@ type reportOptions struct {
 	format  string
 	output  string
 	workers int
+	noIndex bool
 }
 
 func newReportCmd() *cobra.Command {
@@ -83,6 +84,7 @@ attached to (it can never match: a candidate for clean-up).`,
 	f.StringVar(&o.format, "format", "table", "table, csv, json or html")
 	f.StringVarP(&o.output, "output", "o", "", "write to this file instead of stdout")
 	f.IntVar(&o.workers, "workers", 0, "files read in parallel (default: all cores)")
+	f.BoolVar(&o.noIndex, "no-index", false, "read every row the filter may need instead of narrowing with the index sidecars")
 	f.StringSliceVar(&o.network, "network", nil, "rules, all: exported Azure resource JSON, to list rules that never fired and shadowed rules")
 	f.StringVar(&o.serviceTags, "service-tags", "", "with --network: ServiceTags_Public JSON for other service tags")
 	return c
@@ -138,6 +140,9 @@ func runReport(ctx context.Context, root, kind string, o reportOptions, stdout, 
 		return err
 	}
 	q := &query.Query{Root: root, Where: expr, Workers: o.workers}
+	if expr != nil && !o.noIndex {
+		q.Select = query.IndexSelector(root, expr)
+	}
 	start := time.Now()
 	res, err := q.Report(ctx, query.Report{Kind: kind, By: o.by, Metric: o.metric, Top: top, Every: every})
 	if err != nil {

@@ -1,0 +1,101 @@
+package query
+
+import (
+	"path/filepath"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/flowlens/flowlens/columnar"
+	"github.com/flowlens/flowlens/columnar/filter"
+)
+
+// IndexSelector returns a RowSelector that narrows each file to the rows
+// its index sidecar says may match expr: indexed leaves (addresses,
+// ports, protocol, direction, decision, rule, NSG, MAC) become bitmap
+// look-ups combined with AND and OR; anything else (counters, times,
+// "not", state, source) leaves its part of the filter unrestricted. The
+// result is a superset (coarse postings too), and the scan still applies
+// the filter to every selected row. A file without a usable index (none,
+// stale, corrupt) is scanned whole: a query never fails for want of an
+// index.
+func IndexSelector(root string, expr filter.Expr) RowSelector {
+	return func(file string) (*roaring.Bitmap, bool, error) {
+		ix, err := columnar.OpenIndex(filepath.Join(root, filepath.FromSlash(file)))
+		if err != nil {
+			return nil, false, nil
+		}
+		defer ix.Close()
+		rows, ok := plan(ix, expr)
+		return rows, ok, nil
+	}
+}
+
+// plan returns the rows of the index's file that may match e; ok is false
+// when the index cannot narrow e (every row may match).
+func plan(ix *columnar.Index, e filter.Expr) (*roaring.Bitmap, bool) {
+	switch x := e.(type) {
+	case *filter.And:
+		var acc *roaring.Bitmap
+		for _, t := range x.Terms {
+			b, ok := plan(ix, t)
+			if !ok {
+				continue
+			}
+			if acc == nil {
+				acc = b
+			} else {
+				acc.And(b)
+			}
+		}
+		return acc, acc != nil
+	case *filter.Or:
+		acc := roaring.New()
+		for _, t := range x.Terms {
+			b, ok := plan(ix, t)
+			if !ok {
+				return nil, false
+			}
+			acc.Or(b)
+		}
+		return acc, true
+	case *filter.IP:
+		return union(x.Side, "src_ip", "dst_ip", func(col string) (*roaring.Bitmap, error) { return ix.LookupPrefix(col, x.Prefix) })
+	case *filter.Port:
+		return union(x.Side, "src_port", "dst_port", func(col string) (*roaring.Bitmap, error) { return ix.LookupPorts(col, x.Lo, x.Hi) })
+	case *filter.Enum:
+		switch x.Field {
+		case filter.FieldProtocol, filter.FieldDirection, filter.FieldDecision:
+			b, err := ix.Lookup(x.Field.String(), x.Key())
+			return b, err == nil
+		}
+	case *filter.Text:
+		if !x.Field.Indexed() {
+			return nil, false
+		}
+		b, err := ix.LookupStrings(x.Field.String(), x.MatchString)
+		return b, err == nil
+	}
+	return nil, false
+}
+
+// union looks a leaf up in the column of its side, or both.
+func union(side filter.Side, src, dst string, lookup func(string) (*roaring.Bitmap, error)) (*roaring.Bitmap, bool) {
+	var cols []string
+	switch side {
+	case filter.Src:
+		cols = []string{src}
+	case filter.Dst:
+		cols = []string{dst}
+	default:
+		cols = []string{src, dst}
+	}
+	acc := roaring.New()
+	for _, c := range cols {
+		b, err := lookup(c)
+		if err != nil {
+			return nil, false
+		}
+		acc.Or(b)
+	}
+	return acc, true
+}
