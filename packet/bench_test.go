@@ -11,9 +11,10 @@ import (
 )
 
 // synthetic returns a capture of n packets in conversations of 2 to 40
-// packets (TCP handshakes and teardowns, some UDP), payloads of 0 to 1400
-// bytes, about 2,000 conversations open at once.
-func synthetic(n int) []byte {
+// packets (TCP handshakes and teardowns, some UDP), payloads of 0 to
+// maxPad bytes, open conversations open at once, 10 µs between packets on
+// average.
+func synthetic(n, open, maxPad int) []byte {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var pkts []testPkt
 	at := time.Duration(0)
@@ -23,17 +24,14 @@ func synthetic(n int) []byte {
 		proto        uint8
 		left         int
 	}
-	open := make([]conv, 2000)
-	for i := range open {
-		open[i].left = 0
-	}
+	convs := make([]conv, open)
 	for len(pkts) < n {
-		i := rng.IntN(len(open))
-		c := &open[i]
+		i := rng.IntN(len(convs))
+		c := &convs[i]
 		at += time.Duration(rng.IntN(20)) * time.Microsecond
 		if c.left == 0 {
 			*c = conv{
-				c: fmt.Sprintf("10.%d.%d.%d", rng.IntN(256), rng.IntN(256), rng.IntN(256)), s: fmt.Sprintf("192.0.2.%d", rng.IntN(256)),
+				c: fmt.Sprintf("10.%d.%d.%d", rng.IntN(256), rng.IntN(256), rng.IntN(256)), s: fmt.Sprintf("192.0.%d.%d", rng.IntN(256), rng.IntN(256)),
 				cport: uint16(1024 + rng.IntN(60000)), sport: 443, proto: 6, left: 2 + rng.IntN(39),
 			}
 			if rng.IntN(5) == 0 {
@@ -48,7 +46,7 @@ func synthetic(n int) []byte {
 		if c.left == 0 {
 			flags = 0x11
 		}
-		p := testPkt{at: at, src: c.c, dst: c.s, sport: c.cport, dport: c.sport, proto: c.proto, flags: flags, pad: rng.IntN(1400)}
+		p := testPkt{at: at, src: c.c, dst: c.s, sport: c.cport, dport: c.sport, proto: c.proto, flags: flags, pad: rng.IntN(maxPad + 1)}
 		if rng.IntN(2) == 0 {
 			p.src, p.dst, p.sport, p.dport = p.dst, p.src, p.dport, p.sport
 		}
@@ -58,13 +56,18 @@ func synthetic(n int) []byte {
 }
 
 // BenchmarkReadFlows: reading, decoding and flow assembly, from memory.
+// synthetic-200k has 2,000 conversations open at once, whose flows stay in
+// the caches; synthetic-open-100k has 100,000 (and short payloads, to keep
+// the capture small), as on a busy link: most flow look-ups miss the
+// caches. With -cpu 1 everything runs on one goroutine; with more, the
+// reading and decoding run in a second one (see readFrames).
 //
-//	go test ./packet -run '^$' -bench ReadFlows -benchmem -count 6
+//	go test ./packet -run '^$' -bench ReadFlows -benchmem -count 6 -cpu 1,2
 func BenchmarkReadFlows(b *testing.B) {
 	inputs := []struct {
 		name string
 		data []byte
-	}{{"synthetic-200k", synthetic(200_000)}}
+	}{{"synthetic-200k", synthetic(200_000, 2_000, 1400)}, {"synthetic-open-100k", synthetic(1_000_000, 100_000, 100)}}
 	if d, err := os.ReadFile(findSample("zeek-cwd-navigation.pcap")); err == nil {
 		inputs = append(inputs, struct {
 			name string
@@ -77,7 +80,7 @@ func BenchmarkReadFlows(b *testing.B) {
 			b.SetBytes(int64(len(in.data)))
 			b.ReportAllocs()
 			for b.Loop() {
-				st, err := readFlows(context.Background(), bytes.NewReader(in.data), in.name, DefaultConfig(), func(*flow) error { return nil })
+				st, err := readFlows(context.Background(), bytes.NewReader(in.data), in.name, DefaultConfig(), func(*ended) error { return nil })
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -92,7 +95,7 @@ func BenchmarkReadFlows(b *testing.B) {
 //
 //	go test ./packet -run '^$' -bench Decode -benchmem -count 6
 func BenchmarkDecode(b *testing.B) {
-	data := synthetic(20_000)
+	data := synthetic(20_000, 2_000, 1400)
 	var c capReader
 	if err := c.open(bytes.NewReader(data), "x"); err != nil {
 		b.Fatal(err)

@@ -1,7 +1,6 @@
 package packet
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -28,10 +27,15 @@ const (
 )
 
 const (
-	maxPcapRecord  = 262144   // tshark's WTAP_MAX_PACKET_SIZE_STANDARD
-	maxNgBlock     = 16 << 20 // refuse larger pcapng blocks rather than allocate
-	maxInterfaces  = 1 << 16
-	readBufferSize = 64 << 10
+	maxPcapRecord = 262144   // tshark's WTAP_MAX_PACKET_SIZE_STANDARD
+	maxNgBlock    = 16 << 20 // refuse larger pcapng blocks rather than allocate
+	maxInterfaces = 1 << 16
+	// The read buffer starts small (a small capture costs little) and
+	// doubles at each refill up to maxReadBuffer; a block larger than
+	// that grows it as far as the block needs. Reads of 256 KiB or more
+	// bypass the buffer of a bufio.Reader below (decompress.Open's).
+	minReadBuffer = 64 << 10
+	maxReadBuffer = 1 << 20
 )
 
 // IsCapture reports whether the first bytes of a file (at least 4) are the
@@ -67,17 +71,21 @@ type iface struct {
 	offset   int64 // if_tsoffset, seconds
 }
 
-// capReader reads the records of a pcap or pcapng file. It keeps its own
+// capReader reads the records of a pcap or pcapng file. It reads the
+// stream into its own buffer and hands out records as slices of it, so
+// that a record costs no copy and no call through bufio; it keeps its own
 // byte offset so that errors name the record or block at fault.
 type capReader struct {
-	r      *bufio.Reader
-	name   string
-	off    int64 // offset of the next unread byte
-	frames int64 // packet records returned so far
-	buf    []byte
+	r        io.Reader
+	name     string
+	buf      []byte
+	pos, end int   // the unread bytes are buf[pos:end]
+	rerr     error // the error of the last read from r (io.EOF at the end)
+	off      int64 // stream offset of buf[pos], the next unread byte
+	frames   int64 // packet records returned so far
 
-	ng    bool
-	order binary.ByteOrder
+	ng  bool
+	big bool // the file (pcap) or section (pcapng) is big-endian
 	// pcap
 	nanos    bool
 	linkType uint32
@@ -85,87 +93,128 @@ type capReader struct {
 	ifaces []iface
 }
 
+func (c *capReader) u16(b []byte) uint16 {
+	if c.big {
+		return binary.BigEndian.Uint16(b)
+	}
+	return binary.LittleEndian.Uint16(b)
+}
+
+func (c *capReader) u32(b []byte) uint32 {
+	if c.big {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+func (c *capReader) u64(b []byte) uint64 {
+	if c.big {
+		return binary.BigEndian.Uint64(b)
+	}
+	return binary.LittleEndian.Uint64(b)
+}
+
 func (c *capReader) errorf(at int64, reason error, format string, args ...any) *Error {
 	return &Error{File: c.name, Offset: at, Frame: c.frames + 1, Err: reason, Detail: fmt.Sprintf(format, args...)}
 }
 
-// read reads exactly n bytes into c.buf[:n]. At a clean end of file (no
-// byte read) it returns io.EOF; a short read is ErrTruncatedBlock at the
-// offset of the record, start.
-func (c *capReader) read(n int, start int64, what string) ([]byte, error) {
-	if cap(c.buf) < n {
-		c.buf = make([]byte, n, max(n, 2*cap(c.buf)))
-	}
-	b := c.buf[:n]
-	k, err := io.ReadFull(c.r, b)
-	c.off += int64(k)
-	switch {
-	case err == nil:
-		return b, nil
-	case errors.Is(err, io.EOF) && c.off == start:
-		return nil, io.EOF
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return nil, c.errorf(start, ErrTruncatedBlock, "file ends %d bytes into a %d-byte %s", c.off-start, n+int(c.off-start)-k, what)
-	}
-	return nil, &Error{File: c.name, Offset: c.off, Frame: c.frames + 1, Err: err}
+// fill makes at least n unread bytes available in buf[pos:end], reading
+// as needed. It reports whether it could; if not, c.short says why.
+func (c *capReader) fill(n int) bool {
+	return c.end-c.pos >= n || c.fillSlow(n)
 }
 
-// readMore reads n more bytes after the b already at the front of c.buf
-// (which it keeps) and returns the whole.
-func (c *capReader) readMore(have, n int, start int64, what string) ([]byte, error) {
-	if cap(c.buf) < have+n {
-		nb := make([]byte, have+n, max(have+n, 2*cap(c.buf)))
-		copy(nb, c.buf[:have])
-		c.buf = nb
-	}
-	b := c.buf[:have+n]
-	k, err := io.ReadFull(c.r, b[have:])
-	c.off += int64(k)
-	if err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, c.errorf(start, ErrTruncatedBlock, "file ends %d bytes into a %d-byte %s", c.off-start, have+n, what)
+func (c *capReader) fillSlow(n int) bool {
+	empty := 0
+	for c.end-c.pos < n {
+		if c.rerr != nil {
+			return false
 		}
-		return nil, &Error{File: c.name, Offset: c.off, Frame: c.frames + 1, Err: err}
+		if c.pos > 0 || c.end == len(c.buf) {
+			// Move the unread bytes to the front, into a larger buffer
+			// when n needs it or when the stream keeps going.
+			size := len(c.buf)
+			if c.end == len(c.buf) && size < maxReadBuffer {
+				size = min(max(2*size, minReadBuffer), maxReadBuffer)
+			}
+			size = max(size, n)
+			if size != len(c.buf) {
+				nb := make([]byte, size)
+				copy(nb, c.buf[c.pos:c.end])
+				c.buf = nb
+			} else {
+				copy(c.buf, c.buf[c.pos:c.end])
+			}
+			c.end -= c.pos
+			c.pos = 0
+		}
+		k, err := c.r.Read(c.buf[c.end:])
+		c.end += k
+		switch {
+		case err != nil:
+			c.rerr = err
+		case k == 0:
+			if empty++; empty >= 100 {
+				c.rerr = io.ErrNoProgress
+			}
+		}
 	}
-	return b, nil
+	return true
+}
+
+// short returns the error for a record or block of size bytes (or at
+// least size) that starts at offset start and that fill could not
+// complete: io.EOF at a clean end of file (no byte of it), else
+// ErrTruncatedBlock at start, or the reader's error where it happened.
+func (c *capReader) short(start int64, size int, what string) error {
+	have := c.off + int64(c.end-c.pos) - start // bytes of it in the stream
+	switch {
+	case errors.Is(c.rerr, io.EOF) && have == 0:
+		return io.EOF
+	case errors.Is(c.rerr, io.EOF), errors.Is(c.rerr, io.ErrUnexpectedEOF):
+		return c.errorf(start, ErrTruncatedBlock, "file ends %d bytes into a %d-byte %s", have, size, what)
+	}
+	return &Error{File: c.name, Offset: start + have, Frame: c.frames + 1, Err: c.rerr}
+}
+
+// consume marks n bytes read.
+func (c *capReader) consume(n int) {
+	c.pos += n
+	c.off += int64(n)
 }
 
 // open reads the file header.
 func (c *capReader) open(r io.Reader, name string) error {
-	if br, ok := r.(*bufio.Reader); ok && br.Size() >= 64<<10 {
-		c.r = br
-	} else {
-		c.r = bufio.NewReaderSize(r, readBufferSize)
-	}
-	c.name = name
-	hdr, err := c.read(4, 0, "file header")
-	if err != nil {
+	c.r, c.name = r, name
+	if !c.fill(4) {
+		err := c.short(0, 4, "file header")
 		if errors.Is(err, io.EOF) {
 			return &Error{File: name, Err: ErrBadHeader, Detail: "empty file"}
 		}
 		return headerError(err)
 	}
-	switch m := binary.BigEndian.Uint32(hdr); m {
+	switch m := binary.BigEndian.Uint32(c.buf[c.pos:]); m {
 	case magicNG:
 		c.ng = true
 		return c.openNG()
 	case magicMicros, magicNanos:
-		c.order, c.nanos = binary.BigEndian, m == magicNanos
+		c.big, c.nanos = true, m == magicNanos
 	case magicMicrosSwap, magicNanosSwap:
-		c.order, c.nanos = binary.LittleEndian, m == magicNanosSwap
+		c.big, c.nanos = false, m == magicNanosSwap
 	default:
 		return &Error{File: name, Err: ErrBadHeader, Detail: fmt.Sprintf("unknown magic %#08x", m)}
 	}
-	hdr, err = c.readMore(4, 20, 0, "pcap file header")
-	if err != nil {
-		return headerError(err)
+	if !c.fill(24) {
+		return headerError(c.short(0, 24, "pcap file header"))
 	}
+	hdr := c.buf[c.pos : c.pos+24]
 	// Version 2.x; tshark also reads 2.1 (pcapgo refuses it), not 1.x.
-	if major, minor := c.order.Uint16(hdr[4:]), c.order.Uint16(hdr[6:]); major != 2 {
+	if major, minor := c.u16(hdr[4:]), c.u16(hdr[6:]); major != 2 {
 		return &Error{File: name, Err: ErrBadHeader, Detail: fmt.Sprintf("pcap version %d.%d unsupported", major, minor)}
 	}
 	// The upper bits of the link type field carry FCS information.
-	c.linkType = c.order.Uint32(hdr[20:]) & 0x03ffffff
+	c.linkType = c.u32(hdr[20:]) & 0x03ffffff
+	c.consume(24)
 	return nil
 }
 
@@ -189,14 +238,18 @@ func (c *capReader) next(f *frame) error {
 		return c.nextNG(f)
 	}
 	start := c.off
-	h, err := c.peek(16, start, "record header")
-	if err != nil {
-		return err
+	if !c.fill(16) {
+		return c.short(start, 16, "record header")
 	}
-	sec, frac := c.order.Uint32(h), c.order.Uint32(h[4:])
-	capLen, origLen := c.order.Uint32(h[8:]), c.order.Uint32(h[12:])
+	h := c.buf[c.pos : c.pos+16]
+	sec, frac := c.u32(h), c.u32(h[4:])
+	capLen, origLen := c.u32(h[8:]), c.u32(h[12:])
 	if capLen > maxPcapRecord {
 		return c.errorf(start, ErrBadBlock, "record has %d captured bytes, more than %d", capLen, maxPcapRecord)
+	}
+	n := 16 + int(capLen)
+	if !c.fill(n) {
+		return c.short(start, n, "packet record")
 	}
 	f.ts = int64(sec) * 1e9
 	if c.nanos {
@@ -209,72 +262,56 @@ func (c *capReader) next(f *frame) error {
 	f.hasTS = true
 	f.origLen = int64(origLen)
 	f.linkType = c.linkType
-	if f.data, err = c.peek(int(capLen), start, "packet record"); err != nil {
-		return err
-	}
+	f.data = c.buf[c.pos+16 : c.pos+n : c.pos+n]
+	c.consume(n)
 	c.frames++
 	return nil
 }
 
-// peek is read without the copy, for pcap records: when n bytes fit in the
-// reader's buffer it returns them from there, valid until the next read.
-// A short read goes through read, which reports it.
-func (c *capReader) peek(n int, start int64, what string) ([]byte, error) {
-	if n > c.r.Size() {
-		return c.read(n, start, what)
-	}
-	b, err := c.r.Peek(n)
-	if err != nil {
-		return c.read(n, start, what)
-	}
-	c.r.Discard(n)
-	c.off += int64(n)
-	return b, nil
-}
-
-// openNG reads the first Section Header Block (whose 4-byte type was read).
+// openNG reads the first Section Header Block.
 func (c *capReader) openNG() error {
-	if err := c.readSHB(0, 0); err != nil {
+	if err := c.readSHB(0); err != nil {
 		return headerError(err)
 	}
 	return nil
 }
 
-// readSHB reads a Section Header Block that starts at offset start, whose
-// type is consumed and whose next got bytes (0 or 4) are in c.buf[:got].
-func (c *capReader) readSHB(start int64, got int) error {
-	b, err := c.readMore(got, 8-got, start, "section header block")
-	if err != nil {
-		return err
+// readSHB reads a Section Header Block that starts at offset start, the
+// next unread byte.
+func (c *capReader) readSHB(start int64) error {
+	if !c.fill(12) {
+		return c.short(start, 12, "section header block")
 	}
-	var order binary.ByteOrder
-	switch binary.BigEndian.Uint32(b[4:]) {
+	b := c.buf[c.pos : c.pos+12]
+	var big bool
+	switch binary.BigEndian.Uint32(b[8:]) {
 	case 0x1a2b3c4d:
-		order = binary.BigEndian
+		big = true
 	case 0x4d3c2b1a:
-		order = binary.LittleEndian
+		big = false
 	default:
-		return c.shbError(start, "bad byte-order magic %#08x", binary.BigEndian.Uint32(b[4:]))
+		return c.shbError(start, "bad byte-order magic %#08x", binary.BigEndian.Uint32(b[8:]))
 	}
-	n := order.Uint32(b)
+	c.big = big
+	n := c.u32(b[4:])
 	if n < 28 || n%4 != 0 || n > maxNgBlock {
 		return c.shbError(start, "bad block length %d", n)
 	}
-	b, err = c.readMore(8, int(n)-12, start, "section header block")
-	if err != nil {
-		return err
+	if !c.fill(int(n)) {
+		return c.short(start, int(n), "section header block")
 	}
-	if major, minor := order.Uint16(b[8:]), order.Uint16(b[10:]); major != 1 || (minor != 0 && minor != 2) {
+	b = c.buf[c.pos : c.pos+int(n)]
+	if major, minor := c.u16(b[12:]), c.u16(b[14:]); major != 1 || (minor != 0 && minor != 2) {
 		return c.shbError(start, "pcapng version %d.%d unsupported", major, minor)
 	}
-	if err := checkOptions(order, b[20:len(b)-4], nil); err != nil {
+	if err := checkOptions(c.big, b[24:len(b)-4], nil); err != nil {
 		return c.shbError(start, "%v", err)
 	}
-	if t := order.Uint32(b[len(b)-4:]); t != n {
+	if t := c.u32(b[len(b)-4:]); t != n {
 		return c.shbError(start, "trailing block length %d differs from %d", t, n)
 	}
-	c.order = order
 	c.ifaces = c.ifaces[:0]
+	c.consume(int(n))
 	return nil
 }
 
@@ -286,9 +323,14 @@ func (c *capReader) shbError(start int64, format string, args ...any) error {
 	return c.errorf(start, reason, "section header block: "+format, args...)
 }
 
-// checkOptions walks the options of a pcapng block and calls fn (when not
-// nil) for each one. It fails when an option overruns the block.
-func checkOptions(order binary.ByteOrder, b []byte, fn func(code uint16, v []byte)) error {
+// checkOptions walks the options of a pcapng block (big-endian when big)
+// and calls fn (when not nil) for each one. It fails when an option
+// overruns the block.
+func checkOptions(big bool, b []byte, fn func(code uint16, v []byte)) error {
+	order := binary.ByteOrder(binary.LittleEndian)
+	if big {
+		order = binary.BigEndian
+	}
 	for len(b) >= 4 {
 		code, n := order.Uint16(b), int(order.Uint16(b[2:]))
 		if code == 0 { // opt_endofopt
@@ -310,27 +352,26 @@ func checkOptions(order binary.ByteOrder, b []byte, fn func(code uint16, v []byt
 func (c *capReader) nextNG(f *frame) error {
 	for {
 		start := c.off
-		h, err := c.read(8, start, "block header")
-		if err != nil {
-			return err
+		if !c.fill(8) {
+			return c.short(start, 8, "block header")
 		}
-		typ := c.order.Uint32(h)
+		h := c.buf[c.pos : c.pos+8]
+		typ := c.u32(h)
 		if typ == blockSHB {
-			copy(c.buf[:4], h[4:8])
-			if err := c.readSHB(start, 4); err != nil {
+			if err := c.readSHB(start); err != nil {
 				return err
 			}
 			continue
 		}
-		n := c.order.Uint32(h[4:])
+		n := c.u32(h[4:])
 		if n < 12 || n%4 != 0 || n > maxNgBlock {
 			return c.errorf(start, ErrBadBlock, "block type %#x has bad length %d", typ, n)
 		}
-		b, err := c.readMore(8, int(n)-8, start, "block")
-		if err != nil {
-			return err
+		if !c.fill(int(n)) {
+			return c.short(start, int(n), "block")
 		}
-		if t := c.order.Uint32(b[len(b)-4:]); t != n {
+		b := c.buf[c.pos : c.pos+int(n) : c.pos+int(n)]
+		if t := c.u32(b[len(b)-4:]); t != n {
 			return c.errorf(start, ErrBadBlock, "block type %#x: trailing length %d differs from %d", typ, t, n)
 		}
 		body := b[8 : len(b)-4]
@@ -345,23 +386,24 @@ func (c *capReader) nextNG(f *frame) error {
 			}
 			var id uint32
 			if typ == blockEPB {
-				id = c.order.Uint32(body)
+				id = c.u32(body)
 			} else {
-				id = uint32(c.order.Uint16(body))
+				id = uint32(c.u16(body))
 			}
 			if id >= uint32(len(c.ifaces)) {
 				return c.errorf(start, ErrBadBlock, "packet for interface %d, but %d interfaces are described", id, len(c.ifaces))
 			}
-			capLen := c.order.Uint32(body[12:])
+			capLen := c.u32(body[12:])
 			if capLen > uint32(len(body)-20) {
 				return c.errorf(start, ErrBadBlock, "packet block: captured length %d overruns the block", capLen)
 			}
 			ifc := &c.ifaces[id]
-			ts := uint64(c.order.Uint32(body[4:]))<<32 | uint64(c.order.Uint32(body[8:]))
-			f.ts, f.hasTS = ifc.nanos(ts), true
-			f.origLen = int64(c.order.Uint32(body[16:]))
+			ts := uint64(c.u32(body[4:]))<<32 | uint64(c.u32(body[8:]))
+			f.ts, f.hasTS, f.badTS = ifc.nanos(ts), true, false
+			f.origLen = int64(c.u32(body[16:]))
 			f.linkType = ifc.linkType
 			f.data = body[20 : 20+capLen]
+			c.consume(int(n))
 			c.frames++
 			return nil
 		case blockSPB:
@@ -372,20 +414,22 @@ func (c *capReader) nextNG(f *frame) error {
 				return c.errorf(start, ErrBadBlock, "simple packet block before any interface description")
 			}
 			ifc := &c.ifaces[0]
-			origLen := c.order.Uint32(body)
+			origLen := c.u32(body)
 			capLen := min(uint32(len(body)-4), origLen)
 			if ifc.snapLen > 0 {
 				capLen = min(capLen, ifc.snapLen)
 			}
-			f.ts, f.hasTS = 0, false
+			f.ts, f.hasTS, f.badTS = 0, false, false
 			f.origLen = int64(origLen)
 			f.linkType = ifc.linkType
 			f.data = body[4 : 4+capLen]
+			c.consume(int(n))
 			c.frames++
 			return nil
 		}
 		// Other blocks (statistics, name resolution, decryption secrets,
 		// custom) carry no packets.
+		c.consume(int(n))
 	}
 }
 
@@ -396,13 +440,13 @@ func (c *capReader) readIDB(start int64, body []byte) error {
 	if len(c.ifaces) >= maxInterfaces {
 		return c.errorf(start, ErrBadBlock, "more than %d interfaces", maxInterfaces)
 	}
-	ifc := iface{linkType: uint32(c.order.Uint16(body)), snapLen: c.order.Uint32(body[4:]), resol: 6}
-	err := checkOptions(c.order, body[8:], func(code uint16, v []byte) {
+	ifc := iface{linkType: uint32(c.u16(body)), snapLen: c.u32(body[4:]), resol: 6}
+	err := checkOptions(c.big, body[8:], func(code uint16, v []byte) {
 		switch {
 		case code == 9 && len(v) >= 1: // if_tsresol
 			ifc.resol = v[0]
 		case code == 14 && len(v) >= 8: // if_tsoffset
-			ifc.offset = int64(c.order.Uint64(v))
+			ifc.offset = int64(c.u64(v))
 		}
 	})
 	if err != nil {

@@ -99,6 +99,11 @@ func Convert(ctx context.Context, paths []string, target columnar.Target, cfg Co
 	if cfg.Workers < 1 {
 		cfg.Workers = 1
 	}
+	if cfg.Workers > 1 && len(paths) > 1 {
+		// The workers keep the cores busy: a second goroutine per
+		// capture would only add its cost.
+		cfg.Sequential = true
+	}
 	sums := make([]*ConvertSummary, cfg.Workers)
 	workers := make([]parallel.Worker[string], cfg.Workers)
 	for i := range workers {
@@ -178,7 +183,7 @@ func (w *captureWorker) Do(ctx context.Context, path string) error {
 	var st Stats
 	var rerr error
 	if w.cfg.Packets {
-		st, rerr = ReadPackets(ctx, f, path, emit)
+		st, rerr = readPackets(ctx, f, path, w.cfg.Sequential, emit)
 	} else {
 		st, rerr = ReadFlows(ctx, f, path, w.cfg.Config, emit)
 	}

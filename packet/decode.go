@@ -12,6 +12,10 @@ const (
 	linkRawA     = 12  // raw IP on some systems (DLT_RAW)
 	linkRawB     = 14  // raw IP on some systems (DLT_RAW)
 	linkRaw      = 101 // LINKTYPE_RAW
+	linkPPP      = 9   // PPP, with or without HDLC-like framing (RFC 1661, 1662)
+	linkPPPHDLC  = 50  // PPP in HDLC-like framing, or Cisco HDLC (RFC 1547)
+	linkPPPoE    = 51  // PPPoE session data (RFC 2516), from its header on
+	linkCHDLC    = 104 // Cisco HDLC
 	linkLoop     = 108 // OpenBSD loopback, network byte order family
 	linkSLL      = 113 // Linux cooked capture v1
 	linkIPv4     = 228
@@ -51,6 +55,15 @@ var statusReason = [...]string{
 	statusBadIP:         reasonBadIP,
 }
 
+// Transport headers cut by the snap length (decoded.truncated).
+const (
+	truncNone = iota
+	truncTCP  // fewer than 20 bytes of TCP header
+	truncUDP  // fewer than 8 bytes of UDP header
+)
+
+var truncReason = [...]string{truncTCP: reasonTruncatedTCP, truncUDP: reasonTruncatedUDP}
+
 // Fragment kinds.
 const (
 	fragNone  = iota
@@ -58,19 +71,47 @@ const (
 	fragLater // offset > 0: no transport header, ports 0
 )
 
+// addr is an IP address as two big-endian halves, an IPv4 address in its
+// IPv4-mapped IPv6 form ::ffff:a.b.c.d (as netip.Addr holds it): a plain
+// value that compares, orders and hashes in a few word operations. Whether
+// it is IPv4 or IPv6 is kept beside it (decoded.v6, flowKey.v6).
+type addr struct{ hi, lo uint64 }
+
+func addrFrom4(b []byte) addr {
+	return addr{0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(b))}
+}
+
+func addrFrom16(b []byte) addr {
+	return addr{binary.BigEndian.Uint64(b), binary.BigEndian.Uint64(b[8:])}
+}
+
+func (a addr) less(b addr) bool { return a.hi < b.hi || (a.hi == b.hi && a.lo < b.lo) }
+
+// netip returns a as an IPv6 address, or the IPv4 address of its low 32 bits.
+func (a addr) netip(v6 bool) netip.Addr {
+	if !v6 {
+		return netip.AddrFrom4([4]byte{byte(a.lo >> 24), byte(a.lo >> 16), byte(a.lo >> 8), byte(a.lo)})
+	}
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:], a.hi)
+	binary.BigEndian.PutUint64(b[8:], a.lo)
+	return netip.AddrFrom16(b)
+}
+
 // decoded is what the flow table needs from one packet: the outermost IP
 // header and the transport ports and flags directly after it.
 type decoded struct {
-	src, dst     netip.Addr
+	src, dst     addr
 	sport, dport uint16
 	proto        uint8
+	v6           bool  // an IPv6 header; else IPv4
 	flags        uint8 // TCP flags (low 8 bits); valid when hasFlags
 	hasFlags     bool
-	frag         uint8  // fragNone, fragFirst, fragLater
-	fragID       uint32 // IPv4 or IPv6 identification; valid when frag != fragNone
-	vlan         uint16 // outer VLAN id; valid when hasVLAN
+	frag         uint8 // fragNone, fragFirst, fragLater
+	truncated    uint8 // truncNone, truncTCP or truncUDP
 	hasVLAN      bool
-	truncated    string // reasonTruncatedTCP or reasonTruncatedUDP, or ""
+	vlan         uint16 // outer VLAN id; valid when hasVLAN
+	fragID       uint32 // IPv4 or IPv6 identification; valid when frag != fragNone
 }
 
 // decode reads the frame b of the given link type into d. It never
@@ -99,6 +140,28 @@ func decode(linkType uint32, b []byte, d *decoded) status {
 		return d.ipv4(b)
 	case linkIPv6:
 		return d.ipv6(b)
+	case linkPPP, linkPPPHDLC, linkCHDLC:
+		// As tshark: an address byte of 0x0f or 0x8f is Cisco HDLC
+		// (address, control, ethertype), 0xff PPP's address and control
+		// bytes, anything else a PPP protocol field without them.
+		if len(b) == 0 {
+			return statusTruncatedLink
+		}
+		switch {
+		case b[0] == 0x0f || b[0] == 0x8f || linkType == linkCHDLC:
+			if len(b) < 4 {
+				return statusTruncatedLink
+			}
+			return d.ethertype(binary.BigEndian.Uint16(b[2:]), b[4:])
+		case b[0] == 0xff:
+			if len(b) < 2 {
+				return statusTruncatedLink
+			}
+			b = b[2:]
+		}
+		return d.ppp(b)
+	case linkPPPoE:
+		return d.pppoe(b)
 	case linkNull, linkLoop:
 		if len(b) < 4 {
 			return statusTruncatedLink
@@ -139,29 +202,10 @@ func (d *decoded) ethertype(et uint16, b []byte) status {
 				d.vlan, d.hasVLAN = binary.BigEndian.Uint16(b)&0x0fff, true
 			}
 			et, b = binary.BigEndian.Uint16(b[2:]), b[4:]
-		case 0x8847, 0x8848: // MPLS: labels up to bottom of stack, then IP by version
-			for {
-				if len(b) < 4 {
-					return statusTruncatedLink
-				}
-				bos := b[2]&1 != 0
-				b = b[4:]
-				if bos {
-					break
-				}
-			}
-			return d.ip(b)
+		case 0x8847, 0x8848: // MPLS unicast, multicast
+			return d.mpls(b)
 		case 0x8864: // PPPoE session
-			if len(b) < 8 {
-				return statusTruncatedLink
-			}
-			switch binary.BigEndian.Uint16(b[6:]) {
-			case 0x0021:
-				return d.ipv4(b[8:])
-			case 0x0057:
-				return d.ipv6(b[8:])
-			}
-			return statusNonIP
+			return d.pppoe(b)
 		default:
 			// 802.3 length field followed by LLC/SNAP.
 			if et <= 1500 && len(b) >= 8 && b[0] == 0xaa && b[1] == 0xaa && b[2] == 0x03 {
@@ -170,6 +214,55 @@ func (d *decoded) ethertype(et uint16, b []byte) status {
 			}
 			return statusNonIP
 		}
+	}
+	return statusNonIP
+}
+
+// mpls skips MPLS labels up to the bottom of the stack and decodes the IP
+// header after them, by its version.
+func (d *decoded) mpls(b []byte) status {
+	for {
+		if len(b) < 4 {
+			return statusTruncatedLink
+		}
+		bos := b[2]&1 != 0
+		b = b[4:]
+		if bos {
+			return d.ip(b)
+		}
+	}
+}
+
+// pppoe decodes a PPPoE session header (version and type, code, session
+// id, length) and the PPP frame after it.
+func (d *decoded) pppoe(b []byte) status {
+	if len(b) < 6 {
+		return statusTruncatedLink
+	}
+	return d.ppp(b[6:])
+}
+
+// ppp decodes a PPP frame from its protocol field on: two bytes, or one
+// when compressed (an odd first byte, RFC 1661 section 6.5).
+func (d *decoded) ppp(b []byte) status {
+	if len(b) == 0 {
+		return statusTruncatedLink
+	}
+	proto := uint16(b[0])
+	if b = b[1:]; proto&1 == 0 {
+		if len(b) == 0 {
+			return statusTruncatedLink
+		}
+		proto = proto<<8 | uint16(b[0])
+		b = b[1:]
+	}
+	switch proto {
+	case 0x0021:
+		return d.ipv4(b)
+	case 0x0057:
+		return d.ipv6(b)
+	case 0x0281, 0x0283: // MPLS unicast, multicast
+		return d.mpls(b)
 	}
 	return statusNonIP
 }
@@ -206,8 +299,8 @@ func (d *decoded) ipv4(b []byte) status {
 	if len(b) < hlen {
 		return statusTruncatedIP
 	}
-	d.src = netip.AddrFrom4([4]byte(b[12:16]))
-	d.dst = netip.AddrFrom4([4]byte(b[16:20]))
+	d.src = addrFrom4(b[12:16])
+	d.dst = addrFrom4(b[16:20])
 	d.proto = b[9]
 	fo := binary.BigEndian.Uint16(b[6:])
 	if off, mf := fo&0x1fff, fo&0x2000 != 0; off != 0 || mf {
@@ -233,8 +326,9 @@ func (d *decoded) ipv6(b []byte) status {
 	if plen := int(binary.BigEndian.Uint16(b[4:])); plen != 0 { // 0: jumbogram or TSO
 		end = min(end, 40+plen)
 	}
-	d.src = netip.AddrFrom16([16]byte(b[8:24]))
-	d.dst = netip.AddrFrom16([16]byte(b[24:40]))
+	d.src = addrFrom16(b[8:24])
+	d.dst = addrFrom16(b[24:40])
+	d.v6 = true
 	nh, p := b[6], b[40:end]
 	// Skip Hop-by-Hop, Routing, Fragment and Destination Options headers,
 	// as the oracle does; AH, ESP and Mobility end the walk.
@@ -283,13 +377,13 @@ func (d *decoded) transport(p []byte) {
 			d.flags, d.hasFlags = p[13], true
 		}
 		if len(p) < 20 {
-			d.truncated = reasonTruncatedTCP
+			d.truncated = truncTCP
 		}
 	case 17:
 		if len(p) >= 8 {
 			d.sport, d.dport = binary.BigEndian.Uint16(p), binary.BigEndian.Uint16(p[2:])
 		} else {
-			d.truncated = reasonTruncatedUDP
+			d.truncated = truncUDP
 		}
 	}
 }

@@ -6,7 +6,9 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"os"
+	"reflect"
 	"testing"
+	"time"
 )
 
 func v4(proto uint8, fragField uint16, l4 []byte) []byte {
@@ -37,6 +39,12 @@ var (
 	tcpHdr = []byte{0x01, 0xbb, 0xc3, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x12, 0xff, 0xff, 0, 0, 0, 0} // 443 → 50000, SYN+ACK
 )
 
+// addrOf parses an IP address into an addr.
+func addrOf(s string) addr {
+	b := netip.MustParseAddr(s).As16()
+	return addrFrom16(b[:])
+}
+
 func eth(et uint16, payload []byte) []byte {
 	b := make([]byte, 14, 14+len(payload))
 	binary.BigEndian.PutUint16(b[12:], et)
@@ -46,11 +54,11 @@ func eth(et uint16, payload []byte) []byte {
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
 func TestDecode(t *testing.T) {
-	src4, dst4 := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("198.51.100.2")
-	src6, dst6 := netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::2")
+	src4, dst4 := addrOf("192.0.2.1"), addrOf("198.51.100.2")
+	src6, dst6 := addrOf("2001:db8::1"), addrOf("2001:db8::2")
 	udp4 := decoded{src: src4, dst: dst4, proto: 17, sport: 12345, dport: 53}
 	tcp4 := decoded{src: src4, dst: dst4, proto: 6, sport: 443, dport: 50000, flags: 0x12, hasFlags: true}
-	udp6 := decoded{src: src6, dst: dst6, proto: 17, sport: 12345, dport: 53}
+	udp6 := decoded{src: src6, dst: dst6, v6: true, proto: 17, sport: 12345, dport: 53}
 	with := func(d decoded, f func(*decoded)) decoded { f(&d); return d }
 	routing := []byte{17, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0} // 24 bytes, next UDP
 	tests := []struct {
@@ -81,29 +89,47 @@ func TestDecode(t *testing.T) {
 		{"null little-endian", linkNull, cat([]byte{2, 0, 0, 0}, v4(17, 0, udpHdr)), statusIP, udp4},
 		{"null big-endian ipv6", linkNull, cat([]byte{0, 0, 0, 24}, v6(17, udpHdr)), statusIP, udp6},
 		{"loop", linkLoop, cat([]byte{0, 0, 0, 2}, v4(17, 0, udpHdr)), statusIP, udp4},
+		{"ppp hdlc-like framing", linkPPP, cat([]byte{0xff, 0x03, 0x00, 0x21}, v4(17, 0, udpHdr)), statusIP, udp4},
+		{"ppp without address and control", linkPPP, cat([]byte{0x00, 0x21}, v4(17, 0, udpHdr)), statusIP, udp4},
+		{"ppp compressed protocol", linkPPP, cat([]byte{0x21}, v4(17, 0, udpHdr)), statusIP, udp4},
+		{"ppp ipv6 compressed protocol", linkPPP, cat([]byte{0xff, 0x03, 0x57}, v6(17, udpHdr)), statusIP, udp6},
+		{"ppp mpls", linkPPP, cat([]byte{0xff, 0x03, 0x02, 0x81, 0, 0x01, 0x01, 64}, v4(17, 0, udpHdr)), statusIP, udp4},
+		{"ppp lcp", linkPPP, []byte{0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 4}, statusNonIP, decoded{}},
+		{"ppp cut in protocol", linkPPP, []byte{0xff, 0x03, 0x00}, statusTruncatedLink, decoded{}},
+		{"ppp empty", linkPPP, nil, statusTruncatedLink, decoded{}},
+		{"ppp carrying cisco hdlc", linkPPP, cat([]byte{0x0f, 0x00, 0x08, 0x00}, v4(17, 0, udpHdr)), statusIP, udp4},
+		{"ppp 50 hdlc-like framing", linkPPPHDLC, cat([]byte{0xff, 0x03, 0x00, 0x21}, v4(17, 0, udpHdr)), statusIP, udp4},
+		{"ppp 50 cisco hdlc ipv6", linkPPPHDLC, cat([]byte{0x8f, 0x00, 0x86, 0xdd}, v6(17, udpHdr)), statusIP, udp6},
+		{"ppp 50 cisco hdlc cut", linkPPPHDLC, []byte{0x0f, 0x00, 0x08}, statusTruncatedLink, decoded{}},
+		{"cisco hdlc 104", linkCHDLC, cat([]byte{0x0f, 0x00, 0x08, 0x00}, v4(17, 0, udpHdr)), statusIP, udp4},
+		{"pppoe 51", linkPPPoE, cat([]byte{0x11, 0, 0, 1, 0, 30, 0x00, 0x21}, v4(17, 0, udpHdr)), statusIP, udp4},
+		{"pppoe 51 compressed protocol", linkPPPoE, cat([]byte{0x11, 0, 0, 1, 0, 29, 0x57}, v6(17, udpHdr)), statusIP, udp6},
+		{"pppoe 51 lcp", linkPPPoE, []byte{0x11, 0, 0, 1, 0, 6, 0xc0, 0x21, 1, 1, 0, 4}, statusNonIP, decoded{}},
+		{"pppoe 51 cut", linkPPPoE, []byte{0x11, 0, 0, 1, 0}, statusTruncatedLink, decoded{}},
+		{"pppoe in ethernet", linkEthernet, eth(0x8864, cat([]byte{0x11, 0, 0, 1, 0, 30, 0x00, 0x21}, v4(17, 0, udpHdr))), statusIP, udp4},
 		{"unknown link type", 147, v4(17, 0, udpHdr), statusUnknownLink, decoded{}},
 		{"ipv4 cut at 19", linkIPv4, v4(17, 0, udpHdr)[:19], statusTruncatedIP, decoded{}},
 		{"ipv4 ihl 4", linkIPv4, func() []byte { b := v4(17, 0, udpHdr); b[0] = 0x44; return b }(), statusBadIP, decoded{}},
 		{"ipv4 total length < header", linkIPv4, func() []byte { b := v4(17, 0, udpHdr); b[3] = 10; return b }(), statusBadIP, decoded{}},
 		{"ipv4 options cut", linkIPv4, func() []byte { b := v4(17, 0, nil); b[0], b[3] = 0x4f, 60; return b }(), statusTruncatedIP, decoded{}},
 		{"tcp cut at 14: ports and flags", linkIPv4, v4(6, 0, tcpHdr)[:34], statusIP,
-			with(tcp4, func(d *decoded) { d.truncated = reasonTruncatedTCP })},
+			with(tcp4, func(d *decoded) { d.truncated = truncTCP })},
 		{"tcp cut at 4: ports only", linkIPv4, v4(6, 0, tcpHdr)[:24], statusIP,
-			with(tcp4, func(d *decoded) { d.flags, d.hasFlags, d.truncated = 0, false, reasonTruncatedTCP })},
+			with(tcp4, func(d *decoded) { d.flags, d.hasFlags, d.truncated = 0, false, truncTCP })},
 		{"tcp cut at 3: nothing", linkIPv4, v4(6, 0, tcpHdr)[:23], statusIP,
-			decoded{src: src4, dst: dst4, proto: 6, truncated: reasonTruncatedTCP}},
-		{"udp cut at 7", linkIPv4, v4(17, 0, udpHdr)[:27], statusIP, decoded{src: src4, dst: dst4, proto: 17, truncated: reasonTruncatedUDP}},
+			decoded{src: src4, dst: dst4, proto: 6, truncated: truncTCP}},
+		{"udp cut at 7", linkIPv4, v4(17, 0, udpHdr)[:27], statusIP, decoded{src: src4, dst: dst4, proto: 17, truncated: truncUDP}},
 		{"ipv4 first fragment keeps ports", linkIPv4, v4(17, 0x2000, udpHdr), statusIP,
 			with(udp4, func(d *decoded) { d.frag, d.fragID = fragFirst, 0x1234 })},
 		{"ipv4 later fragment", linkIPv4, v4(17, 0x0010, udpHdr), statusIP,
 			decoded{src: src4, dst: dst4, proto: 17, frag: fragLater, fragID: 0x1234}},
 		{"icmp: no ports", linkIPv4, v4(1, 0, []byte{8, 0, 0, 0, 0, 1, 0, 1}), statusIP, decoded{src: src4, dst: dst4, proto: 1}},
 		{"ipv6 routing header", linkIPv6, v6(43, cat(routing, udpHdr)), statusIP, udp6},
-		{"ipv6 hop-by-hop cut", linkIPv6, v6(0, []byte{17}), statusTruncatedIP, decoded{src: src6, dst: dst6}},
+		{"ipv6 hop-by-hop cut", linkIPv6, v6(0, []byte{17}), statusTruncatedIP, decoded{src: src6, dst: dst6, v6: true}},
 		{"ipv6 first fragment", linkIPv6, v6(44, cat([]byte{17, 0, 0, 1, 0, 0, 0, 9}, udpHdr)), statusIP,
 			with(udp6, func(d *decoded) { d.frag, d.fragID = fragFirst, 9 })},
 		{"ipv6 later fragment", linkIPv6, v6(44, cat([]byte{17, 0, 0x05, 0xa8, 0, 0, 0, 9}, udpHdr)), statusIP,
-			decoded{src: src6, dst: dst6, proto: 17, frag: fragLater, fragID: 9}},
+			decoded{src: src6, dst: dst6, v6: true, proto: 17, frag: fragLater, fragID: 9}},
 		{"ipv6 atomic fragment", linkIPv6, v6(44, cat([]byte{17, 0, 0, 0, 0, 0, 0, 9}, udpHdr)), statusIP, udp6},
 		{"gre: outer header only", linkIPv4, v4(47, 0, cat([]byte{0, 0, 0x08, 0x00}, v4(17, 0, udpHdr))), statusIP,
 			decoded{src: src4, dst: dst4, proto: 47}},
@@ -131,10 +157,10 @@ func TestNoAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { decode(linkEthernet, frame, &d) }); n != 0 {
 		t.Errorf("decode: %v allocs", n)
 	}
-	tb := newTable(DefaultConfig(), func(*flow) error { return nil })
-	decode(linkEthernet, frame, &d)
-	ts := int64(1e18)
-	if n := testing.AllocsPerRun(100, func() { ts += 1000; _ = tb.add(&d, 100, ts, true) }); n != 0 {
+	tb := newTable(DefaultConfig(), func(*ended) error { return nil })
+	p := pkt{origLen: 100, ts: 1e18, hasTS: true}
+	decode(linkEthernet, frame, &p.d)
+	if n := testing.AllocsPerRun(100, func() { p.ts += 1000; _ = tb.add(&p) }); n != 0 {
 		t.Errorf("table.add: %v allocs", n)
 	}
 }
@@ -147,9 +173,44 @@ func TestReadAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := testing.AllocsPerRun(5, func() {
-		_, _ = readFlows(context.Background(), bytes.NewReader(one), "x", DefaultConfig(), func(*flow) error { return nil })
+		_, _ = readFlows(context.Background(), bytes.NewReader(one), "x", DefaultConfig(), func(*ended) error { return nil })
 	})
 	if n > 40 {
 		t.Errorf("%v allocations for 118 packets in 6 flows", n)
+	}
+}
+
+// TestFlowSize: a flow is two cache lines.
+func TestFlowSize(t *testing.T) {
+	if n := reflect.TypeFor[flow]().Size(); n != 128 {
+		t.Errorf("a flow is %d bytes, want 128", n)
+	}
+}
+
+// TestMemoryBound: the table's memory follows the flows open at once, not
+// the flows or packets of the capture: ended flows are reused, and the
+// index grows only to keep itself at most half full.
+func TestMemoryBound(t *testing.T) {
+	data := synthetic(100_000, 500, 0)
+	for _, idle := range []time.Duration{time.Millisecond, time.Hour} {
+		tb := newTable(Config{IdleTimeout: idle, ActiveTimeout: time.Hour}, func(*ended) error { return nil })
+		var st Stats
+		st.Malformed, st.LinkTypes = map[string]int64{}, map[uint32]int64{}
+		if err := readFrames(context.Background(), bytes.NewReader(data), "m", &st, &frameSink{keys: &tb.keys, onIP: tb.add}); err != nil {
+			t.Fatal(err)
+		}
+		created := tb.seq
+		if err := tb.flush(); err != nil {
+			t.Fatal(err)
+		}
+		chunks := (tb.peak + chunkFlows - 1) / chunkFlows
+		if int(tb.n) != tb.peak || len(tb.chunks) != chunks || len(tb.slots) > max(1024, 4*tb.peak) || len(tb.links) != tb.peak {
+			t.Errorf("idle %v: %d flows, at most %d open at once: %d flows allocated in %d chunks, %d links, %d index slots",
+				idle, created, tb.peak, tb.n, len(tb.chunks), len(tb.links), len(tb.slots))
+		}
+		if idle == time.Millisecond && uint64(tb.peak) > created/4 {
+			t.Errorf("idle %v: %d flows, %d open at once: the test needs flows to end along the way", idle, created, tb.peak)
+		}
+		t.Logf("idle %v: %d packets, %d flows, at most %d open at once, %d index slots", idle, st.Packets, created, tb.peak, len(tb.slots))
 	}
 }

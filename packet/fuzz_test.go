@@ -79,6 +79,14 @@ func FuzzDecode(f *testing.F) {
 			f.Add(uint16(fr.linkType), bytes.Clone(fr.data))
 		}
 	})
+	// Link types without a sample: PPP (with and without HDLC-like
+	// framing, compressed protocol field), Cisco HDLC, PPPoE.
+	udp := v4(17, 0, udpHdr)
+	f.Add(uint16(linkPPP), cat([]byte{0xff, 0x03, 0x00, 0x21}, udp))
+	f.Add(uint16(linkPPP), cat([]byte{0x21}, udp))
+	f.Add(uint16(linkPPPHDLC), cat([]byte{0x0f, 0x00, 0x86, 0xdd}, v6(17, udpHdr)))
+	f.Add(uint16(linkCHDLC), cat([]byte{0x8f, 0x00, 0x08, 0x00}, udp))
+	f.Add(uint16(linkPPPoE), cat([]byte{0x11, 0, 0, 1, 0, 30, 0x02, 0x81, 0, 0x01, 0x01, 64}, udp))
 	f.Fuzz(func(t *testing.T, link uint16, data []byte) {
 		var d, again decoded
 		s := decode(uint32(link), data, &d)
@@ -88,8 +96,8 @@ func FuzzDecode(f *testing.F) {
 		if s != statusIP {
 			return
 		}
-		if !d.src.IsValid() || !d.dst.IsValid() {
-			t.Errorf("invalid addresses %+v", d)
+		if !d.v6 && (d.src.hi != 0 || d.src.lo>>32 != 0xffff || d.dst.hi != 0 || d.dst.lo>>32 != 0xffff) {
+			t.Errorf("IPv4 addresses not in the IPv4-mapped form: %+v", d)
 		}
 		if (d.frag == fragLater || (d.proto != 6 && d.proto != 17)) && (d.sport != 0 || d.dport != 0 || d.hasFlags) {
 			t.Errorf("ports or flags without a transport header: %+v", d)

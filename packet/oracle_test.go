@@ -110,48 +110,70 @@ type foldRow struct {
 	hasFlags       bool
 }
 
-// fold turns our flows into the oracle's unidirectional rows: each
+// folder turns our flows into the oracle's unidirectional rows: each
 // direction of each flow (several flows of one conversation, cut by
 // timeouts, add up), later fragments under ports 0 0 as the oracle counts
-// them.
-func fold(flows []flow) []string {
-	rows := map[string]*foldRow{}
-	for i := range flows {
-		f := &flows[i]
-		for dir := range f.dir {
-			s := &f.dir[dir]
-			if s.packets == 0 {
-				continue
-			}
-			src, dst, sport, dport := f.endpoints(dir)
-			if dir >= dirOutFrag {
-				sport, dport = 0, 0
-			}
-			k := fmt.Sprintf("%s\t%s\t%d\t%d\t%d", src, dst, f.key.proto, sport, dport)
-			r := rows[k]
-			if r == nil {
-				r = &foldRow{}
-				rows[k] = r
-			}
-			r.packets += s.packets
-			r.bytes += s.bytes
-			if s.hasTS {
-				if !r.hasTS || s.first < r.first {
-					r.first = s.first
-				}
-				if !r.hasTS || s.last > r.last {
-					r.last = s.last
-				}
-				r.hasTS = true
-			}
-			if s.hasFlags {
-				r.flags |= s.flags
-				r.hasFlags = true
-			}
+// them. Counters come from the emitted flows, first and last times from
+// the packets as the table counts them (flows keep no per-direction times).
+type folder struct {
+	rows map[string]*foldRow
+	seen map[[2]uint64]*foldRow // by flow seq and direction
+}
+
+func (fo *folder) row(f *flow, dir int) *foldRow {
+	if r := fo.seen[[2]uint64{f.seq, uint64(dir)}]; r != nil {
+		return r
+	}
+	src, dst, sport, dport := f.endpoints(dir)
+	if dir >= dirOutFrag {
+		sport, dport = 0, 0
+	}
+	k := fmt.Sprintf("%s\t%s\t%d\t%d\t%d", src.netip(f.key.v6), dst.netip(f.key.v6), f.key.proto, sport, dport)
+	r := fo.rows[k]
+	if r == nil {
+		r = &foldRow{}
+		fo.rows[k] = r
+	}
+	fo.seen[[2]uint64{f.seq, uint64(dir)}] = r
+	return r
+}
+
+// observe is the table's observe hook: it keeps the times.
+func (fo *folder) observe(f *flow, dir int, ts int64, hasTS bool) {
+	if !hasTS {
+		return
+	}
+	r := fo.row(f, dir)
+	if !r.hasTS || ts < r.first {
+		r.first = ts
+	}
+	if !r.hasTS || ts > r.last {
+		r.last = ts
+	}
+	r.hasTS = true
+}
+
+// add adds the counters of an emitted flow.
+func (fo *folder) add(e *ended) {
+	for dir := dirOut; dir <= dirInFrag; dir++ {
+		c := e.counts(dir)
+		if c.packets == 0 {
+			continue
+		}
+		r := fo.row(&e.flow, dir)
+		r.packets += c.packets
+		r.bytes += c.bytes
+		if c.hasFlags {
+			r.flags |= c.flags
+			r.hasFlags = true
 		}
 	}
-	out := make([]string, 0, len(rows))
-	for k, r := range rows {
+}
+
+// lines returns the rows as the oracle's lines, sorted.
+func (fo *folder) lines() []string {
+	out := make([]string, 0, len(fo.rows))
+	for k, r := range fo.rows {
 		first, last, flags := "", "", ""
 		if r.hasTS {
 			first, last = epoch(r.first), epoch(r.last)
@@ -177,12 +199,12 @@ func TestOracle(t *testing.T) {
 		name := filepath.Base(path)
 		t.Run(name, func(t *testing.T) {
 			o := readOracle(t, path+".flows.tsv")
-			var flows []flow
-			_, err := readFlows(context.Background(), openSample(t, path), name, DefaultConfig(), func(f *flow) error {
-				flows = append(flows, *f)
+			fo := &folder{rows: map[string]*foldRow{}, seen: map[[2]uint64]*foldRow{}}
+			_, err := readFlowsObserved(context.Background(), openSample(t, path), name, DefaultConfig(), func(f *ended) error {
+				fo.add(f)
 				return nil
-			})
-			got := fold(flows)
+			}, fo.observe)
+			got := fo.lines()
 			diff := lineDiff(o.rows, got)
 			if (err != nil) != o.readError {
 				diff = append(diff, fmt.Sprintf("read error %v, tshark read error %v", err, o.readError))

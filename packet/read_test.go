@@ -5,12 +5,17 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/flowlens/flowlens/columnar"
@@ -104,6 +109,11 @@ var captureStart = time.Date(2024, 5, 1, 13, 0, 0, 0, time.UTC)
 // buildPcap writes a little-endian µs pcap of Ethernet frames.
 func buildPcap(pkts []testPkt) []byte {
 	var b bytes.Buffer
+	size := 24
+	for _, p := range pkts {
+		size += 16 + 14 + 20 + 20 + p.pad
+	}
+	b.Grow(size)
 	le := binary.LittleEndian
 	hdr := make([]byte, 24)
 	le.PutUint32(hdr, magicMicros)
@@ -422,3 +432,106 @@ func TestReadPackets(t *testing.T) {
 		})
 	}
 }
+
+// TestPipeline reads a capture of many batches with the reader in a
+// goroutine of its own (GOMAXPROCS 2) and without (1): the rows and Stats
+// are the same, also when emit fails part-way, and no goroutine is left.
+func TestPipeline(t *testing.T) {
+	// The goroutine starts after 16 batches of 1024 frames; flows end
+	// all along.
+	data := synthetic(60_000, 500, 200)
+	cfg := Config{IdleTimeout: time.Millisecond, ActiveTimeout: time.Hour}
+	type result struct {
+		rows []row
+		st   Stats
+		err  error
+	}
+	read := func(procs, failAt int) result {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		var res result
+		before := runtime.NumGoroutine()
+		res.st, res.err = ReadFlows(context.Background(), bytes.NewReader(data), "p.pcap", cfg, func(f *columnar.Flow) error {
+			if len(res.rows) == failAt {
+				return errStop
+			}
+			res.rows = append(res.rows, row{f.Time, f.EndTime, string(f.SrcIP), string(f.DstIP), f.SrcPort, f.DstPort, f.Proto, f.State,
+				f.PacketsOut, f.BytesOut, f.PacketsIn, f.BytesIn, f.TCPFlags, f.HasTCPFlags, f.VLAN, f.HasVLAN})
+			return nil
+		})
+		// The reader goroutine has signalled its end; give it a moment
+		// to be gone.
+		for wait := 0; runtime.NumGoroutine() > before && wait < 1000; wait++ {
+			time.Sleep(time.Millisecond)
+		}
+		if n := runtime.NumGoroutine(); n > before {
+			t.Errorf("%d goroutines after ReadFlows, %d before", n, before)
+		}
+		return res
+	}
+	for _, failAt := range []int{-1, 0, 100, 1000, 40_000} {
+		t.Run(fmt.Sprint("fail at ", failAt), func(t *testing.T) {
+			one, two := read(1, failAt), read(2, failAt)
+			if failAt >= 0 && (!errors.Is(one.err, errStop) || !errors.Is(two.err, errStop)) || failAt < 0 && (one.err != nil || two.err != nil) {
+				t.Fatalf("errors %v and %v", one.err, two.err)
+			}
+			if !slices.Equal(one.rows, two.rows) || failAt >= 0 && len(one.rows) != failAt || len(one.rows) == 0 && failAt != 0 {
+				t.Errorf("%d and %d rows differ", len(one.rows), len(two.rows))
+			}
+			if !reflect.DeepEqual(one.st, two.st) {
+				t.Errorf("stats differ:\n%+v\n%+v", one.st, two.st)
+			}
+			if failAt < 0 && (one.st.Packets != 60_000 || one.st.Flows != int64(len(one.rows))) {
+				t.Errorf("stats %+v for %d rows", one.st, len(one.rows))
+			}
+		})
+	}
+}
+
+var errStop = errors.New("stop")
+
+// TestReaderShapes reads captures through readers that return a byte at a
+// time, or data together with io.EOF, or fail part-way, or never make
+// progress: the same rows as from a plain reader, or a positioned error.
+func TestReaderShapes(t *testing.T) {
+	for _, name := range []string{"zeek-contentline-irc-5k-line.pcap", "zeek-pcapng-multi-interface.pcapng", "gopacket-be-test202.pcapng"} {
+		data, err := os.ReadFile("../testdata/pcap/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, wantSt, err := readRows(t, bytes.NewReader(data), name, DefaultConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, shape := range []struct {
+			name string
+			r    io.Reader
+		}{
+			{"one byte", iotest.OneByteReader(bytes.NewReader(data))},
+			{"data with EOF", iotest.DataErrReader(bytes.NewReader(data))},
+			{"half", iotest.HalfReader(bytes.NewReader(data))},
+		} {
+			got, st, err := readRows(t, shape.r, name, DefaultConfig())
+			if err != nil || !slices.Equal(got, want) || !reflect.DeepEqual(st, wantSt) {
+				t.Errorf("%s, %s: error %v, %d rows (want %d), stats %+v", name, shape.name, err, len(got), len(want), st)
+			}
+		}
+		// Fail after 1000 bytes: an *Error at offset 1000 wrapping the
+		// reader's error, after the packets wholly before it.
+		boom := errors.New("disk on fire")
+		_, st, err := readRows(t, io.MultiReader(bytes.NewReader(data[:1000]), iotest.ErrReader(boom)), name, DefaultConfig())
+		var e *Error
+		if !errors.As(err, &e) || !errors.Is(err, boom) || e.Offset != 1000 || e.File != name || st.Packets == 0 {
+			t.Errorf("%s, failing reader: error %v (%#v), %d packets", name, err, e, st.Packets)
+		}
+	}
+	// A reader that returns nothing, forever.
+	_, _, err := readRows(t, io.MultiReader(bytes.NewReader(buildPcap(nil)), stuck{}), "stuck", DefaultConfig())
+	if !errors.Is(err, io.ErrNoProgress) {
+		t.Errorf("stuck reader: error %v, want io.ErrNoProgress", err)
+	}
+}
+
+// stuck is a reader that reads nothing and reports no error.
+type stuck struct{}
+
+func (stuck) Read([]byte) (int, error) { return 0, nil }
