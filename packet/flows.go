@@ -24,9 +24,9 @@ type Config struct {
 	// Sequential keeps the reading of a capture in the calling goroutine.
 	// By default, a long capture is read and decoded in a second
 	// goroutine, ahead of flow assembly: faster when a core is free (on 2
-	// cores, 0.85 s instead of 1.1 s for 3,000,000 packets), but about
-	// 13% more CPU time. Convert sets it when it reads several captures
-	// at once on several workers.
+	// cores, 0.86 s instead of 1.13 s for 3,000,000 packets), but 15-25%
+	// more CPU time. Convert sets it when it reads several captures at
+	// once on several workers.
 	Sequential bool
 }
 
