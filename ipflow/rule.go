@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"go4.org/netipx"
+
+	"github.com/flowlens/flowlens/topology"
 )
 
 // Access is a rule's verdict.
@@ -138,23 +140,18 @@ func (r PortRange) String() string {
 	return strconv.Itoa(int(r.Lo)) + "-" + strconv.Itoa(int(r.Hi))
 }
 
-// ParsePortRange reads "*", "N" or "N-M" with 0 ≤ N ≤ M ≤ 65535.
+// ParsePortRange reads "*" (or "Any"), "N" or "N-M" with
+// 0 ≤ N ≤ M ≤ 65535, as topology.ParsePortRange does.
 func ParsePortRange(s string) (PortRange, error) {
 	s = strings.TrimSpace(s)
-	if s == "*" || strings.EqualFold(s, "any") {
-		return AnyPort, nil
+	if strings.EqualFold(s, "any") {
+		s = "*"
 	}
-	lo, hi, isRange := strings.Cut(s, "-")
-	a, err1 := strconv.ParseUint(strings.TrimSpace(lo), 10, 16)
-	b := a
-	var err2 error
-	if isRange {
-		b, err2 = strconv.ParseUint(strings.TrimSpace(hi), 10, 16)
+	lo, hi, err := topology.ParsePortRange(s)
+	if err != nil {
+		return PortRange{}, fmt.Errorf("%w: %w", ErrBadPort, err)
 	}
-	if err1 != nil || err2 != nil || a > b {
-		return PortRange{}, fmt.Errorf("%w %q (want *, N or N-M within 0-65535)", ErrBadPort, s)
-	}
-	return PortRange{uint16(a), uint16(b)}, nil
+	return PortRange{lo, hi}, nil
 }
 
 // Ports is a sorted set of disjoint, non-adjacent port ranges.
@@ -336,33 +333,22 @@ func addressSet(tokens, asgs []string, res Resolver) (*netipx.IPSet, error) {
 }
 
 // ParseAddressPrefix reads an address ("10.0.0.4") or a CIDR
-// ("10.0.0.0/24", host bits allowed and cleared) as a prefix.
+// ("10.0.0.0/24", host bits allowed and cleared) as a prefix, with
+// topology.ParseAddressPrefix; IPv4-mapped addresses become IPv4.
 func ParseAddressPrefix(s string) (netip.Prefix, bool) {
-	if strings.IndexByte(s, '/') >= 0 {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return netip.Prefix{}, false
-		}
-		return p.Masked(), true
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
+	p, tag, err := topology.ParseAddressPrefix(s)
+	if err != nil || tag != "" || !p.IsValid() {
 		return netip.Prefix{}, false
 	}
-	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), true
+	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+		return netip.PrefixFrom(a.Unmap(), p.Bits()-96), true
+	}
+	return p, true
 }
 
-// isTagName reports whether s looks like a service tag (letters, digits,
-// '.', '_', '-'; starting with a letter).
+// isTagName reports whether s is a service tag's name, as
+// topology.ParseAddressPrefix tells them from addresses.
 func isTagName(s string) bool {
-	if s == "" || !(s[0] >= 'A' && s[0] <= 'Z' || s[0] >= 'a' && s[0] <= 'z') {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
+	_, tag, err := topology.ParseAddressPrefix(s)
+	return err == nil && tag != "" && tag != "*"
 }
