@@ -13,6 +13,9 @@ import (
 // TestQueryDecodeNoAllocs: decoding a column chunk into a vector that has
 // held one before allocates nothing, whatever the column's kind.
 func TestQueryDecodeNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race")
+	}
 	root := synthDataset(t)
 	files, err := columnar.Files(root)
 	if err != nil {
