@@ -1,7 +1,6 @@
 package ipflow
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -35,19 +34,7 @@ const SystemRoute = "System Route"
 // ParseNextHopRequest reads a request body, or an ARM example envelope
 // holding one under parameters.parameters. Keys match ignoring case.
 func ParseNextHopRequest(data []byte) (NextHopRequest, error) {
-	var req NextHopRequest
-	var env struct {
-		Parameters struct {
-			Parameters *NextHopRequest `json:"parameters"`
-		} `json:"parameters"`
-	}
-	if err := json.Unmarshal(data, &env); err == nil && env.Parameters.Parameters != nil {
-		return *env.Parameters.Parameters, nil
-	}
-	if err := json.Unmarshal(data, &req); err != nil {
-		return req, fmt.Errorf("%w: %w", ErrBadRequest, err)
-	}
-	return req, nil
+	return parseRequestBody[NextHopRequest](data)
 }
 
 // NextHopAnswer is the answer to a next hop request: Azure's result plus

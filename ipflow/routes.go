@@ -309,7 +309,7 @@ func (b *routeBuilder) build() *Routes {
 	if b.vnet != nil {
 		space = b.vnet.AddressSpace
 	}
-	vnetName := lastSegment(s.VNetID)
+	vnetName := topology.IDName(s.VNetID)
 	if len(space) == 0 {
 		space = s.Prefixes
 		b.note("the address space of VNet %s is not in the export; the subnet's prefixes stand in for it", vnetName)
@@ -343,7 +343,7 @@ func (b *routeBuilder) build() *Routes {
 			}
 			for _, p := range prefixes {
 				b.add(Route{Source: SourceDefault, Hop: hop, rank: classProtected | 1, protec: true,
-					Origin: "peering " + pr.Name + " to VNet " + lastSegment(pr.RemoteVNetID)}, []netip.Prefix{p}, nil)
+					Origin: "peering " + pr.Name + " to VNet " + topology.IDName(pr.RemoteVNetID)}, []netip.Prefix{p}, nil)
 			}
 		}
 	}

@@ -11,6 +11,18 @@ import (
 	"github.com/flowlens/flowlens/topology"
 )
 
+// SecurityGroupViewRequest is the body of Azure's security group view
+// request (SecurityGroupViewParameters).
+type SecurityGroupViewRequest struct {
+	TargetResourceID string `json:"targetResourceId"`
+}
+
+// ParseSecurityGroupViewRequest reads a request body, or an ARM example
+// envelope holding one under parameters.parameters.
+func ParseSecurityGroupViewRequest(data []byte) (SecurityGroupViewRequest, error) {
+	return parseRequestBody[SecurityGroupViewRequest](data)
+}
+
 // SecurityGroupViewResult is Azure's response body of security group
 // view (SecurityGroupViewResult).
 type SecurityGroupViewResult struct {
@@ -397,7 +409,7 @@ func (e *Evaluator) effectiveAddrs(res *targetResolver, tokens, asgs []string) (
 		}
 		b.AddSet(set)
 		expand = true
-		list = append(list, lastSegment(id))
+		list = append(list, topology.IDName(id))
 	}
 	var expanded []string
 	if expand {
@@ -414,12 +426,4 @@ func (e *Evaluator) effectiveAddrs(res *targetResolver, tokens, asgs []string) (
 		return list[0], list, expanded, nil
 	}
 	return "", list, expanded, nil
-}
-
-func lastSegment(id string) string {
-	id = strings.TrimRight(id, "/")
-	if i := strings.LastIndexByte(id, '/'); i >= 0 {
-		return id[i+1:]
-	}
-	return id
 }

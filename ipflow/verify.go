@@ -35,10 +35,16 @@ type VerifyResult struct {
 // ParseVerifyRequest reads a request body, or an ARM example envelope
 // holding one under parameters.parameters. Keys match ignoring case.
 func ParseVerifyRequest(data []byte) (VerifyRequest, error) {
-	var req VerifyRequest
+	return parseRequestBody[VerifyRequest](data)
+}
+
+// parseRequestBody reads a Network Watcher request body of type T, or an
+// ARM example envelope holding one under parameters.parameters.
+func parseRequestBody[T any](data []byte) (T, error) {
+	var req T
 	var env struct {
 		Parameters struct {
-			Parameters *VerifyRequest `json:"parameters"`
+			Parameters *T `json:"parameters"`
 		} `json:"parameters"`
 	}
 	if err := json.Unmarshal(data, &env); err == nil && env.Parameters.Parameters != nil {

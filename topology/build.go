@@ -19,7 +19,7 @@ func (r *resolver) resource(f *frag) Resource {
 	}
 	res.Name = r.str(f.get("name"))
 	if res.Name == "" || strings.Contains(res.Name, "/") {
-		res.Name = lastSegment(f.id)
+		res.Name = IDName(f.id)
 	}
 	if res.ResourceGroup == "" {
 		if res.ResourceGroup = r.str(f.get("resourcegroup")); res.ResourceGroup == "" {
@@ -31,7 +31,7 @@ func (r *resolver) resource(f *frag) Resource {
 
 func implicitResource(k kind, id string, o Origin) Resource {
 	rid, _ := parseID(id)
-	return Resource{ID: id, Name: lastSegment(id), Type: kinds[k].typ, Subscription: rid.sub,
+	return Resource{ID: id, Name: IDName(id), Type: kinds[k].typ, Subscription: rid.sub,
 		ResourceGroup: rid.rg, Implicit: true, Origin: o}
 }
 

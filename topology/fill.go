@@ -244,7 +244,7 @@ func (r *resolver) checkASGs() {
 		for _, c := range n.asgMembers[k] {
 			if v := n.vnetOfConfig(c); v != "" && v != first {
 				r.problemAt(c.Origin, ProblemASGVNet, "IP configuration %s is in VNet %s, but application security group %s already has members in VNet %s",
-					c.Name, lastSegment(v), lastSegment(k), lastSegment(first))
+					c.Name, IDName(v), IDName(k), IDName(first))
 			}
 		}
 	}
@@ -254,7 +254,7 @@ func (r *resolver) checkASGs() {
 				vs, vd := n.asgVNet(s), n.asgVNet(d)
 				if vs != "" && vd != "" && vs != vd {
 					r.problemAt(rule.Origin, ProblemASGVNet, "rule %s names application security groups of different VNets: %s (%s) and %s (%s)",
-						rule.Name, lastSegment(s), lastSegment(vs), lastSegment(d), lastSegment(vd))
+						rule.Name, IDName(s), IDName(vs), IDName(d), IDName(vd))
 				}
 			}
 		}

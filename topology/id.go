@@ -172,8 +172,9 @@ func parentID(id string) string {
 	return id
 }
 
-// lastSegment returns the part of an id after its last slash.
-func lastSegment(id string) string {
+// IDName returns the part of a resource id after its last slash: the
+// resource's name.
+func IDName(id string) string {
 	id = strings.TrimRight(id, "/")
 	return id[strings.LastIndexByte(id, '/')+1:]
 }

@@ -62,7 +62,7 @@ func (n *Network) VNet(idOrName string) (*VNet, error) {
 // a *LookupError.
 func (n *Network) Subnet(idOrName string) (*Subnet, error) {
 	if !strings.HasPrefix(strings.TrimSpace(idOrName), "/") && strings.Contains(idOrName, "/") {
-		return find(n.Subnets, kSubnet, idOrName, func(x *Subnet) string { return lastSegment(x.VNetID) + "/" + x.Name })
+		return find(n.Subnets, kSubnet, idOrName, func(x *Subnet) string { return IDName(x.VNetID) + "/" + x.Name })
 	}
 	return find(n.Subnets, kSubnet, idOrName, func(x *Subnet) string { return x.Name })
 }

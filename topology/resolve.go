@@ -114,7 +114,7 @@ func (r *resolver) merge() []*frag {
 		}
 		if len(differ) > 0 {
 			r.problemAt(f.origin, ProblemConflict, "%s %s is defined again with other values of %s (before: %s: %s); the later definition wins",
-				f.kind, lastSegment(f.id), strings.Join(differ, ", "), before.file, before.path)
+				f.kind, IDName(f.id), strings.Join(differ, ", "), before.file, before.path)
 		}
 	}
 	return out

@@ -287,7 +287,7 @@ func (n *Network) viewScope(req ViewRequest) (map[string]bool, string, error) {
 		}
 		add(&s.Resource)
 		n.viewMembers(scope, []*Subnet{s})
-		return scope, "subnet " + lastSegment(s.VNetID) + "/" + s.Name, nil
+		return scope, "subnet " + IDName(s.VNetID) + "/" + s.Name, nil
 
 	case req.TargetVirtualNetwork.id() != "":
 		v, err := n.VNet(req.TargetVirtualNetwork.id())
@@ -657,7 +657,7 @@ func (n *Network) viewRef(id string) (name, rid string) {
 		return r.Name, r.ID
 	}
 	id = strings.TrimRight(strings.TrimSpace(id), "/")
-	return lastSegment(id), id
+	return IDName(id), id
 }
 
 // viewID returns the resource's own spelling of an id.

@@ -399,13 +399,13 @@ func (v *View) scene() *scene {
 			if byID[k] != nil {
 				continue
 			}
-			sv := &sceneVNet{id: k, name: lastSegment(k), stub: true}
+			sv := &sceneVNet{id: k, name: IDName(k), stub: true}
 			if x := n.VNets[k]; x != nil {
 				sv.id, sv.name, sv.space, sv.where, sv.location = x.ID, x.Name, x.AddressSpace, where(&x.Resource), x.Location
 			} else {
 				sv.missing = true
 				if k == b {
-					sv.id, sv.name, sv.space = p.RemoteVNetID, lastSegment(p.RemoteVNetID), p.RemoteAddressSpace
+					sv.id, sv.name, sv.space = p.RemoteVNetID, IDName(p.RemoteVNetID), p.RemoteAddressSpace
 				}
 				if r, ok := parseID(sv.id); ok {
 					sv.where = r.rg
@@ -539,7 +539,7 @@ func viewRuleLine(r *SecurityRule) string {
 	addrs := func(prefixes, asgs []string) string {
 		parts := slices.Clone(prefixes)
 		for _, id := range asgs {
-			parts = append(parts, lastSegment(id))
+			parts = append(parts, IDName(id))
 		}
 		if len(parts) == 0 {
 			return "*"

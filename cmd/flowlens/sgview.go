@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flowlens/flowlens/ipflow"
+	"github.com/flowlens/flowlens/topology"
 )
 
 type sgviewOptions struct {
@@ -61,20 +62,11 @@ func runSGView(o sgviewOptions, stdin io.Reader, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		var req struct {
-			TargetResourceID string `json:"targetResourceId"`
-			Parameters       struct {
-				Parameters struct {
-					TargetResourceID string `json:"targetResourceId"`
-				} `json:"parameters"`
-			} `json:"parameters"`
-		}
-		if err := json.Unmarshal(data, &req); err != nil {
+		req, err := ipflow.ParseSecurityGroupViewRequest(data)
+		if err != nil {
 			return fmt.Errorf("%s: %w", o.request, err)
 		}
-		if target = req.TargetResourceID; target == "" {
-			target = req.Parameters.Parameters.TargetResourceID
-		}
+		target = req.TargetResourceID
 		if target == "" {
 			return fmt.Errorf("%s: no targetResourceId", o.request)
 		}
@@ -104,9 +96,9 @@ func printEffectiveRules(w io.Writer, view *ipflow.SecurityGroupViewResult) erro
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, nic := range view.NetworkInterfaces {
 		a := nic.SecurityRuleAssociations
-		fmt.Fprintf(tw, "NIC %s\n", lastPathSegment(nic.ID))
+		fmt.Fprintf(tw, "NIC %s\n", topology.IDName(nic.ID))
 		if a.SubnetAssociation != nil {
-			fmt.Fprintf(tw, "  subnet %s: NSG with %d rules\n", lastPathSegment(a.SubnetAssociation.ID), len(a.SubnetAssociation.SecurityRules))
+			fmt.Fprintf(tw, "  subnet %s: NSG with %d rules\n", topology.IDName(a.SubnetAssociation.ID), len(a.SubnetAssociation.SecurityRules))
 		} else {
 			fmt.Fprintln(tw, "  subnet: no NSG")
 		}
@@ -130,9 +122,4 @@ func printEffectiveRules(w io.Writer, view *ipflow.SecurityGroupViewResult) erro
 		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
-}
-
-func lastPathSegment(id string) string {
-	id = strings.TrimRight(id, "/")
-	return id[strings.LastIndexByte(id, '/')+1:]
 }
