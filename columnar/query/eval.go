@@ -359,7 +359,20 @@ func (ev *evaluator) lookup(n *node, b *block, out []bool) error {
 	if v, err = b.need(n.col, true); err != nil {
 		return err
 	}
-	lut := ev.lut
+	// Decoding the data pages may have added dictionary entries (a
+	// dictionary read in parts): judge those too.
+	if known := len(ev.lut) - 1; len(v.dict) > known {
+		ev.lut = append(ev.lut, make([]bool, len(v.dict)-known)...)
+		for j := known; j < len(v.dict); j++ {
+			if n.text != nil {
+				ev.lut[j+1] = bytes.Equal(v.dict[j], n.text)
+			} else {
+				setDict(&f, v, int32(j))
+				ev.lut[j+1] = n.leaf.Match(&f)
+			}
+		}
+	}
+	lut := ev.lut[:len(v.dict)+1]
 	for i, j := range v.idx[:len(out)] {
 		out[i] = lut[j+1]
 	}
