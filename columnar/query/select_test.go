@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -216,5 +218,80 @@ func TestQueryScanStop(t *testing.T) {
 	}
 	if err := Scan(context.Background(), root, nil, []string{"bogus"}, func(*columnar.Flow) error { return nil }); err == nil {
 		t.Fatal("no error for an unknown column")
+	}
+}
+
+// TestQueryRowSelectorStaleIndexes: a worker that reads a row group with a
+// large dictionary and then part of one with a small dictionary must not
+// look up the rows it skipped in the second: their indexes are left over
+// from the first (CI's race run once panicked on exactly this).
+func TestQueryRowSelectorStaleIndexes(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "ds")
+	const n = columnar.RowGroupRows
+	const start, hour = 1714521600_000000, 3600_000000 // 2024-05-01T00:00Z
+	big := synthFlows(n, 3)                            // about 1,100 source addresses
+	small := synthFlows(n, 4)
+	for i := range big {
+		big[i].Time = start + int64(i)
+		small[i].Time = start + hour + int64(i)
+		small[i].SrcIP = []byte([]string{"10.0.0.1", "10.0.0.2", "10.0.0.3"}[i%3])
+	}
+	if err := writeFlows(root, append(big, small...)); err != nil {
+		t.Fatal(err)
+	}
+	files, err := columnar.Files(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 || !strings.Contains(files[0].Path, "/hour=0/") {
+		t.Fatalf("files %+v, want hour 0 then hour 1", files)
+	}
+	e := filter.MustParse("src host 10.0.0.2 or src host 10.0.1.7")
+	// The first tenth of one file is selected, the other file is read
+	// whole: reading the small dictionary's file second or first.
+	for part, rows := range [][]columnar.Flow{big, small} {
+		const selected = n / 10
+		want := 0
+		for k, rs := range [][]columnar.Flow{big, small} {
+			for r := range rs {
+				if (k != part || r < selected) && e.Match(&rs[r]) {
+					want++
+				}
+			}
+		}
+		if want == 0 || len(rows) != n {
+			t.Fatalf("part %d: no row to find", part)
+		}
+		first := roaring.New()
+		first.AddRange(0, selected)
+		q := Query{Root: root, Where: e, Columns: []string{"src_ip"}, Workers: 1,
+			Select: func(file string) (*roaring.Bitmap, bool, error) {
+				if file == files[part].Path {
+					return first, true, nil
+				}
+				return nil, false, nil
+			}}
+		got := 0
+		if _, err := q.Scan(context.Background(), func(*columnar.Flow) error {
+			got++
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("part %d selected: scan: %d rows, want %d", part, got, want)
+		}
+		// A report reuses a worker's block for the next row group at once.
+		res, err := q.Report(context.Background(), Report{Kind: KindTop, By: "src_ip", Metric: "flows"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = 0
+		for _, r := range res.Tables[0].Rows {
+			got += int(r.Metrics[0])
+		}
+		if got != want {
+			t.Errorf("part %d selected: report: %d flows, want %d", part, got, want)
+		}
 	}
 }
