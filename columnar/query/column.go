@@ -168,8 +168,8 @@ func (v *vector) start(descr *schema.Column, rows int) error {
 // after the ones already read. With dictOnly it stops after the
 // dictionary page, and done is false; a chunk without one is read whole.
 // Data pages whose rows span does not select are skipped, not even
-// decompressed: their rows hold stale numbers, or null in a dictionary
-// column (a stale index could point past this row group's dictionary).
+// decompressed: their rows hold stale values, which may be indexes past
+// this row group's dictionary. Only the rows of span may be looked at.
 func (v *vector) read(pr *pageReader, span rowSpan, dictOnly bool) (done bool, err error) {
 	for {
 		p, ok, err := pr.next()
@@ -203,12 +203,10 @@ func (v *vector) read(pr *pageReader, span rowSpan, dictOnly bool) (done bool, e
 		if span != nil {
 			last := span.last(v.at, v.at+n)
 			if last < 0 {
-				v.skipped(v.at, v.at+n)
 				v.at += n
 				continue
 			}
 			use = last - v.at + 1
-			v.skipped(v.at+use, v.at+n)
 		}
 		b, err := pr.body(&p)
 		if err != nil {
@@ -243,15 +241,6 @@ func (v *vector) read(pr *pageReader, span rowSpan, dictOnly bool) (done bool, e
 		return false, corrupt("column %s: pages hold %d rows, the row group %d", v.id, v.at, v.n)
 	}
 	return true, nil
-}
-
-// skipped marks rows [from, to), which are not decoded, null in a
-// dictionary column, so that evaluating every row of a block stays within
-// the dictionary.
-func (v *vector) skipped(from, to int) {
-	if v.kind == kindDict && from < to {
-		fill(v.idx[from:to], -1)
-	}
 }
 
 func physicalType(k kind) parquet.Type {

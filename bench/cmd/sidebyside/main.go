@@ -8,7 +8,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -16,19 +15,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" database/sql driver
 
 	"github.com/flowlens/flowlens/bench/gen"
+	"github.com/flowlens/flowlens/bench/measure"
 )
 
 var errUsage = errors.New("usage")
@@ -43,108 +39,6 @@ func main() {
 		}
 		os.Exit(1)
 	}
-}
-
-// measurement is one timed run of a command.
-type measurement struct {
-	Name     string
-	Wall     time.Duration
-	CPU      time.Duration // user + system
-	PeakRSS  int64         // bytes
-	Stdout   []byte
-	OutBytes int64 // size of what it wrote
-	// Others is the CPU time the rest of the machine used meanwhile (from
-	// /proc/stat): a busy machine makes the figures worthless. -1 when
-	// unknown.
-	Others time.Duration
-}
-
-// busyCPU returns the CPU time the whole machine has spent busy since boot,
-// from the first line of /proc/stat, or -1 where there is none.
-func busyCPU() time.Duration {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return -1
-	}
-	line, _, _ := bytes.Cut(b, []byte("\n"))
-	f := strings.Fields(string(line))
-	if len(f) < 9 || f[0] != "cpu" {
-		return -1
-	}
-	var ticks int64
-	for i, v := range f[1:9] {
-		if i == 3 || i == 4 { // idle, iowait
-			continue
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return -1
-		}
-		ticks += n
-	}
-	return time.Duration(ticks) * time.Second / 100 // USER_HZ is 100 on Linux
-}
-
-// timed runs a command and measures it from its own rusage.
-func timed(ctx context.Context, name string, argv ...string) (*measurement, error) {
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	busy0 := busyCPU()
-	began := time.Now()
-	err := cmd.Run()
-	wall := time.Since(began)
-	busy1 := busyCPU()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w\n%s", name, err, stderr.Bytes())
-	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return nil, fmt.Errorf("%s: no rusage on this platform", name)
-	}
-	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	// Linux reports ru_maxrss in KiB.
-	m := &measurement{Name: name, Wall: wall, CPU: cpu, PeakRSS: ru.Maxrss << 10, Stdout: stdout.Bytes(), Others: -1}
-	if busy0 >= 0 && busy1 >= 0 {
-		m.Others = max(busy1-busy0-cpu, 0)
-	}
-	return m, nil
-}
-
-func dirSize(root string) (int64, error) {
-	var n int64
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() {
-			fi, err := d.Info()
-			if err != nil {
-				return err
-			}
-			n += fi.Size()
-		}
-		return nil
-	})
-	return n, err
-}
-
-// warm reads every file of the tree once, so that both commands find it in
-// the page cache.
-func warm(root string) error {
-	buf := make([]byte, 1<<20)
-	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = io.CopyBuffer(io.Discard, f, buf)
-		return err
-	})
 }
 
 // check counts, with DuckDB, the rows and counter sums of a Parquet glob.
@@ -184,7 +78,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := json.Unmarshal(b, want); err != nil {
 		return fmt.Errorf("%s: %w", *totalsFile, err)
 	}
-	treeBytes, err := dirSize(*tree)
+	treeBytes, err := measure.DirSize(*tree)
 	if err != nil {
 		return err
 	}
@@ -198,13 +92,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stderr, "sidebyside: tree %s: %d blobs, %s, %d tuples; warming the page cache\n", *tree, want.Files, gen.FormatSize(want.Bytes), want.Tuples)
-	if err := warm(*tree); err != nil {
+	if err := measure.Warm(*tree); err != nil {
 		return err
 	}
 
 	ds := filepath.Join(*work, "flowlens-ds")
 	fmt.Fprintf(stderr, "sidebyside: flowlens convert --workers %d\n", *workers)
-	fm, err := timed(ctx, "flowlens", *flowlens, "convert", *tree, "-o", ds, "--workers", strconv.Itoa(*workers), "--json")
+	fm, err := measure.Run(ctx, "flowlens", *flowlens, "convert", *tree, "-o", ds, "--workers", strconv.Itoa(*workers), "--json")
 	if err != nil {
 		return err
 	}
@@ -214,13 +108,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := json.Unmarshal(fm.Stdout, &fsum); err != nil {
 		return fmt.Errorf("flowlens --json: %w", err)
 	}
-	if fm.OutBytes, err = dirSize(filepath.Join(ds, "flows")); err != nil {
+	if fm.OutBytes, err = measure.DirSize(filepath.Join(ds, "flows")); err != nil {
 		return err
 	}
 
 	pq := filepath.Join(*work, "duckdb.parquet")
 	fmt.Fprintf(stderr, "sidebyside: duckconvert -threads %d\n", *workers)
-	dm, err := timed(ctx, "duckdb", *duckconvert, "-threads", strconv.Itoa(*workers), "-o", pq, *tree)
+	dm, err := measure.Run(ctx, "duckdb", *duckconvert, "-threads", strconv.Itoa(*workers), "-o", pq, *tree)
 	if err != nil {
 		return err
 	}
@@ -252,7 +146,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mb := float64(want.Bytes) / 1e6
 	fmt.Fprintf(stdout, "input: %d blobs, %.1f MB (%s), %d rows; %d workers/threads; %s\n", want.Files, mb, gen.FormatSize(want.Bytes), want.Tuples, *workers, time.Now().UTC().Format(time.RFC3339))
 	fmt.Fprintf(stdout, "%-9s %9s %9s %9s %12s %12s %14s\n", "", "wall s", "MB/s", "CPU s", "peak RSS MiB", "output MiB", "others' CPU s")
-	for _, m := range []*measurement{fm, dm} {
+	for _, m := range []*measure.Measurement{fm, dm} {
 		fmt.Fprintf(stdout, "%-9s %9.2f %9.1f %9.2f %12.1f %12.1f %14.1f\n", m.Name, m.Wall.Seconds(), mb/m.Wall.Seconds(), m.CPU.Seconds(),
 			float64(m.PeakRSS)/(1<<20), float64(m.OutBytes)/(1<<20), m.Others.Seconds())
 	}
