@@ -123,6 +123,15 @@ func (l rowList) last(from, to int) int {
 	return -1
 }
 
+// first returns the first row of the list in [from, to), or -1.
+func (l rowList) first(from, to int) int {
+	i := sort.Search(len(l), func(i int) bool { return int(l[i]) >= from })
+	if i < len(l) && int(l[i]) < to {
+		return int(l[i])
+	}
+	return -1
+}
+
 // Dictionary values of the enum columns, by columnar code.
 var (
 	sourceNames = func() (s []string) {

@@ -146,7 +146,9 @@ func (v *vector) bytes(i int) []byte {
 // without a selected row are not decoded, and a page is decoded up to its
 // last selected row only.
 type rowSpan interface {
-	// last returns the last selected row in [from, to), or -1.
+	// first and last return the first and last selected rows in
+	// [from, to), or -1.
+	first(from, to int) int
 	last(from, to int) int
 }
 
@@ -199,7 +201,8 @@ func (v *vector) read(pr *pageReader, span rowSpan, dictOnly bool) (done bool, e
 		if n < 0 || v.at+n > v.n {
 			return false, corrupt("column %s: page of %d rows after %d of %d", v.id, n, v.at, v.n)
 		}
-		use := n // rows of the page to decode: up to the last one selected
+		use := n  // rows of the page to decode: up to the last one selected
+		skip := 0 // and of those, rows before the first selected one
 		if span != nil {
 			last := span.last(v.at, v.at+n)
 			if last < 0 {
@@ -207,6 +210,7 @@ func (v *vector) read(pr *pageReader, span rowSpan, dictOnly bool) (done bool, e
 				continue
 			}
 			use = last - v.at + 1
+			skip = span.first(v.at, last+1) - v.at
 		}
 		b, err := pr.body(&p)
 		if err != nil {
@@ -232,7 +236,7 @@ func (v *vector) read(pr *pageReader, span rowSpan, dictOnly bool) (done bool, e
 		if v.maxDef == 0 {
 			defs = nil
 		}
-		if err := v.readValues(p.encoding, defs, v.maxDef, b, v.at, use); err != nil {
+		if err := v.readValues(p.encoding, defs, v.maxDef, b, v.at, use, skip); err != nil {
 			return false, err
 		}
 		v.at += n
@@ -277,23 +281,33 @@ func (v *vector) readDictionary(p page, data []byte) error {
 
 // readValues decodes the first n rows of one data page into rows
 // [start, start+n): defs are the page's definition levels (nil for a
-// required column) and b its values. The page may hold more rows.
-func (v *vector) readValues(enc parquet.Encoding, defs []byte, maxDef int, b []byte, start, n int) error {
+// required column) and b its values. The page may hold more rows. The
+// first skip rows are not looked at: a dictionary column leaves their
+// indexes stale (the levels are decoded, and numbers, whose encoding
+// runs from the first value).
+func (v *vector) readValues(enc parquet.Encoding, defs []byte, maxDef int, b []byte, start, n, skip int) error {
 	k := n // values present
 	if maxDef > 1 {
 		return fmt.Errorf("column %s: nested columns are not supported", v.id)
 	}
+	skipValues := skip
 	if maxDef == 1 {
 		v.levels = grow(v.levels, n)
 		var err error
 		if k, err = decodeLevels(defs, v.levels); err != nil {
 			return fmt.Errorf("column %s: definition levels: %w", v.id, err)
 		}
+		skipValues = 0
+		for _, ok := range v.levels[:skip] {
+			if ok {
+				skipValues++
+			}
+		}
 	}
 	var err error
 	switch v.kind {
 	case kindDict:
-		err = v.readIndices(enc, b, v.idx[start:start+k])
+		err = v.readIndices(enc, b, v.idx[start:start+k], skipValues)
 	case kindInt32:
 		err = v.readInt32(enc, b, v.i32[start:start+k])
 	case kindInt64:
@@ -343,7 +357,9 @@ func spread[T any](vals []T, valid []bool, k int, null T) {
 	}
 }
 
-func (v *vector) readIndices(enc parquet.Encoding, b []byte, dst []int32) error {
+// readIndices decodes the dictionary indexes of a page into dst, but for
+// the first skip, which it may leave as they were.
+func (v *vector) readIndices(enc parquet.Encoding, b []byte, dst []int32, skip int) error {
 	switch enc {
 	case parquet.Encodings.RLEDict, parquet.Encodings.PlainDict:
 		if len(dst) == 0 {
@@ -352,11 +368,11 @@ func (v *vector) readIndices(enc parquet.Encoding, b []byte, dst []int32) error 
 		if len(b) < 1 {
 			return corrupt("dictionary indices without a bit width")
 		}
-		if _, err := decodeHybrid(b[1:], uint(b[0]), dst); err != nil {
+		if _, err := decodeHybrid(b[1:], uint(b[0]), dst, skip); err != nil {
 			return err
 		}
 		n := int32(len(v.dict))
-		for _, x := range dst {
+		for _, x := range dst[min(skip, len(dst)):] {
 			if uint32(x) >= uint32(n) {
 				return corrupt("dictionary index %d of %d values", x, n)
 			}

@@ -113,7 +113,8 @@ func readBits(src []byte, off, width uint) uint64 {
 
 // decodeHybrid decodes len(dst) values of the RLE/bit-packed hybrid
 // encoding with the given bit width from b, and returns the bytes used.
-func decodeHybrid(b []byte, width uint, dst []int32) (int, error) {
+// Runs that end before value skip are passed over, not written.
+func decodeHybrid(b []byte, width uint, dst []int32, skip int) (int, error) {
 	if width > 32 {
 		return 0, corrupt("bit width %d", width)
 	}
@@ -137,7 +138,9 @@ func decodeHybrid(b []byte, width uint, dst []int32) (int, error) {
 				return pos, corrupt("bit-packed run past the end of the page")
 			}
 			cnt := min(int(groups)*8, len(dst)-n)
-			unpack32(dst[n:n+cnt], b[pos:], width) // loads may run past the run: bits beyond are masked
+			if n+cnt > skip {
+				unpack32(dst[n:n+cnt], b[pos:], width) // loads may run past the run: bits beyond are masked
+			}
 			n += cnt
 			pos += nb
 			continue
@@ -154,15 +157,27 @@ func decodeHybrid(b []byte, width uint, dst []int32) (int, error) {
 		if cnt > uint64(len(dst)-n) {
 			cnt = uint64(len(dst) - n)
 		}
-		fill(dst[n:n+int(cnt)], int32(v))
+		if n+int(cnt) > skip {
+			fill(dst[max(n, skip):n+int(cnt)], int32(v))
+		}
 		n += int(cnt)
 	}
 	return pos, nil
 }
 
+// fill sets every element of s to v. Long runs (RLE runs of a
+// low-cardinality column span whole pages) are filled by doubling copies,
+// which move many elements per instruction.
 func fill[T any](s []T, v T) {
-	for i := range s {
-		s[i] = v
+	if len(s) < 64 {
+		for i := range s {
+			s[i] = v
+		}
+		return
+	}
+	s[0] = v
+	for n := 1; n < len(s); n *= 2 {
+		copy(s[n:], s[:n])
 	}
 }
 

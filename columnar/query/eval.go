@@ -110,13 +110,36 @@ func compileGroup(op byte, terms []filter.Expr) *node {
 	return n
 }
 
-func newEvaluator(e filter.Expr) *evaluator {
-	ev := &evaluator{}
-	if e != nil {
-		ev.root = compile(e)
+// withoutLeaves returns e less the leaves of drop found through "and"
+// nodes from its root; nil when nothing is left.
+func withoutLeaves(e filter.Expr, drop []filter.Expr) filter.Expr {
+	if slices.Contains(drop, e) {
+		return nil
 	}
-	return ev
+	a, ok := e.(*filter.And)
+	if !ok {
+		return e
+	}
+	var terms []filter.Expr
+	changed := false
+	for _, t := range a.Terms {
+		r := withoutLeaves(t, drop)
+		if r != nil {
+			terms = append(terms, r)
+		}
+		changed = changed || r != t
+	}
+	switch {
+	case !changed:
+		return e
+	case len(terms) == 0:
+		return nil
+	case len(terms) == 1:
+		return terms[0]
+	}
+	return &filter.And{Terms: terms}
 }
+
 
 // sparse is the share of candidate rows below which a block is filtered
 // row by row rather than column by column.

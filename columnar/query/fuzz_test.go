@@ -1,6 +1,7 @@
 package query
 
 import (
+	"slices"
 	"testing"
 )
 
@@ -22,8 +23,16 @@ func FuzzQueryDecoders(f *testing.F) {
 			t.Fatalf("header %+v used %d of %d bytes", h, used, len(b))
 		}
 		dst := make([]int32, n)
-		if used, err := decodeHybrid(b, uint(width), dst); err == nil && used > len(b) {
+		used, err := decodeHybrid(b, uint(width), dst, 0)
+		if err == nil && used > len(b) {
 			t.Fatalf("hybrid used %d of %d bytes", used, len(b))
+		}
+		// Passing over the first values changes nothing after them.
+		skip := int(width) * 7 % (int(n) + 1)
+		part := make([]int32, n)
+		used2, err2 := decodeHybrid(b, uint(width), part, skip)
+		if (err == nil) != (err2 == nil) || err == nil && (used2 != used || !slices.Equal(part[skip:], dst[skip:])) {
+			t.Fatalf("hybrid skipping %d: %v, %d bytes; whole: %v, %d bytes", skip, err2, used2, err, used)
 		}
 		valid := make([]bool, n)
 		if k, err := decodeLevels(b, valid); err == nil {

@@ -15,19 +15,53 @@ import (
 // look-ups combined with AND and OR; anything else (counters, times,
 // "not", state, source) leaves its part of the filter unrestricted. The
 // result is a superset (coarse postings too), and the scan still applies
-// the filter to every selected row. A file without a usable index (none,
-// stale, corrupt) is scanned whole: a query never fails for want of an
-// index.
+// the filter to every selected row, less the leaves the index answered
+// exactly (see exactLeaves). A file without a usable index (none, stale,
+// corrupt) is scanned whole: a query never fails for want of an index.
 func IndexSelector(root string, expr filter.Expr) RowSelector {
-	return func(file string) (*roaring.Bitmap, bool, error) {
+	return func(file string) (Selection, bool, error) {
 		ix, err := columnar.OpenIndex(filepath.Join(root, filepath.FromSlash(file)))
 		if err != nil {
-			return nil, false, nil
+			return Selection{}, false, nil
 		}
 		defer ix.Close()
 		rows, ok := plan(ix, expr)
-		return rows, ok, nil
+		if !ok {
+			return Selection{}, false, nil
+		}
+		return Selection{Rows: rows, Exact: exactLeaves(ix, expr, nil)}, true, nil
 	}
+}
+
+// exactLeaves appends to dst the leaves of e, reached through "and" nodes
+// from its root, whose look-ups plan intersected into the selection and
+// that the index answers exactly: every selected row satisfies them.
+// Direction and decision, text leaves (rule, NSG, MAC) and ports in an
+// exact column qualify; protocol does not (the filter compares the
+// protocol number, the index holds its name), nor do addresses (the
+// filter's and the index's readings of odd address texts are not proven
+// the same).
+func exactLeaves(ix *columnar.Index, e filter.Expr, dst []filter.Expr) []filter.Expr {
+	switch x := e.(type) {
+	case *filter.And:
+		for _, t := range x.Terms {
+			dst = exactLeaves(ix, t, dst)
+		}
+	case *filter.Enum:
+		if (x.Field == filter.FieldDirection || x.Field == filter.FieldDecision) && ix.Exact(x.Field.String()) {
+			dst = append(dst, e)
+		}
+	case *filter.Text:
+		if x.Field.Indexed() && ix.Exact(x.Field.String()) {
+			dst = append(dst, e)
+		}
+	case *filter.Port:
+		src, dstCol := ix.Exact("src_port"), ix.Exact("dst_port")
+		if x.Side == filter.Src && src || x.Side == filter.Dst && dstCol || x.Side == filter.Either && src && dstCol {
+			dst = append(dst, e)
+		}
+	}
+	return dst
 }
 
 // plan returns the rows of the index's file that may match e; ok is false

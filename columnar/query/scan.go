@@ -22,16 +22,27 @@ import (
 // a bitmap index plugs in. file is a data file's path relative to the
 // dataset root, as columnar.Files lists it.
 //
-// It returns the numbers of the rows that may match (0 is the file's first
-// row) and ok true; or ok false when it cannot tell (the file has no
-// index, or one that failed validation), and the file is then scanned
-// whole. The selection may hold rows that do not match, as the filter is
-// still evaluated on every selected row, but it must hold every row that
-// does. Row groups without a selected row are not read, pages without one
-// are not decompressed, a page is decoded up to its last selected row,
-// and rows it leaves out are never handed on. An error ends the scan. A RowSelector is called from several
-// goroutines at once and must not modify a bitmap after returning it.
-type RowSelector func(file string) (rows *roaring.Bitmap, ok bool, err error)
+// It returns the selection and ok true; or ok false when it cannot tell
+// (the file has no index, or one that failed validation), and the file is
+// then scanned whole. The selection may hold rows that do not match, as
+// the filter is still evaluated on every selected row (less the leaves of
+// Selection.Exact), but it must hold every row that does. Row groups
+// without a selected row are not read, pages without one are not
+// decompressed, a page is decoded up to its last selected row, and rows
+// it leaves out are never handed on. An error ends the scan. A RowSelector
+// is called from several goroutines at once and must not modify a bitmap
+// after returning it.
+type RowSelector func(file string) (sel Selection, ok bool, err error)
+
+// Selection is what a RowSelector tells of one file.
+type Selection struct {
+	Rows *roaring.Bitmap // rows that may match; 0 is the file's first row
+	// Exact are leaves of the query's filter that every selected row is
+	// known to satisfy, each reached from the filter's root through
+	// "and" nodes only: the scan does not evaluate them, nor read their
+	// columns when nothing else needs them.
+	Exact []filter.Expr
+}
 
 // Query describes a scan of a flow dataset. The zero value of each field
 // but Root is usable; a Query is not modified by its methods and may be
@@ -202,11 +213,15 @@ type engine struct {
 	// them; the others only in row groups where rows match, and only the
 	// pages that hold one.
 	first []colID
+	root  *node // the filter, compiled
 	free  chan *block
 }
 
 func (q *Query) newEngine(files []columnar.FileEntry, cols []colID) *engine {
 	e := &engine{q: q, files: files, cols: cols, free: make(chan *block, 4*q.workers()+4)}
+	if q.Where != nil {
+		e.root = compile(q.Where)
+	}
 	var inFilter [numCols]bool
 	if q.Where != nil {
 		fc, _ := (&Query{Where: q.Where}).columns(nil)
@@ -262,7 +277,7 @@ func (e *engine) run(ctx context.Context, onBlock func(w int, b *block) (keep bo
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ev := newEvaluator(e.q.Where)
+			ev := &evaluator{}
 			pr := &pageReader{}
 			defer pr.close()
 			for ctx.Err() == nil {
@@ -311,17 +326,27 @@ func (e *engine) scanFile(ctx context.Context, w, i int, ev *evaluator, pr *page
 		return nil
 	}
 	var sel *roaring.Bitmap
+	filterCols := e.first
+	ev.root = e.root
 	if e.q.Select != nil {
-		rows, ok, err := e.q.Select(entry.Path)
+		s, ok, err := e.q.Select(entry.Path)
 		if err != nil {
 			return fmt.Errorf("select rows of %s: %w", entry.Path, err)
 		}
 		if ok {
-			if rows == nil || rows.IsEmpty() {
+			if s.Rows == nil || s.Rows.IsEmpty() {
 				st.FilesPruned++
 				return nil
 			}
-			sel = rows
+			sel = s.Rows
+			if len(s.Exact) > 0 {
+				rest := withoutLeaves(e.q.Where, s.Exact)
+				ev.root, filterCols = nil, nil
+				if rest != nil {
+					ev.root = compile(rest)
+					filterCols, _ = (&Query{Where: rest}).columns(nil)
+				}
+			}
 		}
 	}
 	name := filepath.Join(e.q.Root, filepath.FromSlash(entry.Path))
@@ -387,7 +412,7 @@ func (e *engine) scanFile(ctx context.Context, w, i int, ev *evaluator, pr *page
 		} else {
 			st.RowsSelected += int64(n)
 		}
-		if err := ev.filter(b, e.first); err != nil {
+		if err := ev.filter(b, filterCols); err != nil {
 			return err
 		}
 		st.RowsMatched += int64(len(b.rows))

@@ -99,9 +99,9 @@ func TestQueryRowSelector(t *testing.T) {
 				}
 			}
 			q := Query{Root: root, Where: e, Columns: allColumns(), Workers: 2,
-				Select: func(file string) (*roaring.Bitmap, bool, error) {
+				Select: func(file string) (Selection, bool, error) {
 					bm := c.sel[fileNo[file]]
-					return bm, bm != nil, nil
+					return Selection{Rows: bm}, bm != nil, nil
 				}}
 			var got []key
 			st, err := q.Scan(context.Background(), func(f *columnar.Flow) error {
@@ -140,7 +140,7 @@ func TestQueryRowSelector(t *testing.T) {
 	}
 	t.Run("error", func(t *testing.T) {
 		boom := errors.New("index broken")
-		q := Query{Root: root, Select: func(string) (*roaring.Bitmap, bool, error) { return nil, false, boom }}
+		q := Query{Root: root, Select: func(string) (Selection, bool, error) { return Selection{}, false, boom }}
 		if _, err := q.Scan(context.Background(), func(*columnar.Flow) error { return nil }); !errors.Is(err, boom) {
 			t.Fatalf("error %v", err)
 		}
@@ -265,11 +265,11 @@ func TestQueryRowSelectorStaleIndexes(t *testing.T) {
 		first := roaring.New()
 		first.AddRange(0, selected)
 		q := Query{Root: root, Where: e, Columns: []string{"src_ip"}, Workers: 1,
-			Select: func(file string) (*roaring.Bitmap, bool, error) {
+			Select: func(file string) (Selection, bool, error) {
 				if file == files[part].Path {
-					return first, true, nil
+					return Selection{Rows: first}, true, nil
 				}
-				return nil, false, nil
+				return Selection{}, false, nil
 			}}
 		got := 0
 		if _, err := q.Scan(context.Background(), func(*columnar.Flow) error {
