@@ -140,7 +140,6 @@ func withoutLeaves(e filter.Expr, drop []filter.Expr) filter.Expr {
 	return &filter.And{Terms: terms}
 }
 
-
 // sparse is the share of candidate rows below which a block is filtered
 // row by row rather than column by column.
 const sparse = 16
