@@ -283,25 +283,22 @@ func (v *vector) readDictionary(p page, data []byte) error {
 // [start, start+n): defs are the page's definition levels (nil for a
 // required column) and b its values. The page may hold more rows. The
 // first skip rows are not looked at: a dictionary column leaves their
-// indexes stale (the levels are decoded, and numbers, whose encoding
-// runs from the first value).
+// levels and indexes stale (numbers, whose encoding runs from the first
+// value, are decoded whole).
 func (v *vector) readValues(enc parquet.Encoding, defs []byte, maxDef int, b []byte, start, n, skip int) error {
 	k := n // values present
 	if maxDef > 1 {
 		return fmt.Errorf("column %s: nested columns are not supported", v.id)
 	}
+	if v.kind != kindDict {
+		skip = 0 // numbers decode from the first value anyway
+	}
 	skipValues := skip
 	if maxDef == 1 {
 		v.levels = grow(v.levels, n)
 		var err error
-		if k, err = decodeLevels(defs, v.levels); err != nil {
+		if k, skipValues, err = decodeLevels(defs, v.levels, skip); err != nil {
 			return fmt.Errorf("column %s: definition levels: %w", v.id, err)
-		}
-		skipValues = 0
-		for _, ok := range v.levels[:skip] {
-			if ok {
-				skipValues++
-			}
 		}
 	}
 	var err error

@@ -315,53 +315,61 @@ var byteBits = func() (t [256][8]bool) {
 	return t
 }()
 
-// decodeLevels decodes the definition levels of a flat nullable column
-// (maximum level 1, bit width 1) into valid, and returns how many rows
-// hold a value.
-func decodeLevels(b []byte, valid []bool) (int, error) {
-	pos, n, k := 0, 0, 0
+// decodeLevels decodes the definition levels of a page of len(valid) rows
+// (RLE/bit-packed hybrid, bit width 1) into valid, but for the first skip
+// rows, which it counts without writing. It returns the number of values
+// present, and how many of them are in the first skip rows.
+func decodeLevels(b []byte, valid []bool, skip int) (k, before int, err error) {
+	pos, n := 0, 0
 	for n < len(valid) {
 		if pos >= len(b) {
-			return 0, corrupt("definition levels end after %d of %d rows", n, len(valid))
+			return 0, 0, corrupt("definition levels end after %d of %d rows", n, len(valid))
 		}
 		h, err := uvarint(b, &pos)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if h&1 == 1 { // bit-packed: a byte holds 8 levels
 			groups := h >> 1
 			if groups == 0 || groups > uint64(len(b)-pos) {
-				return 0, corrupt("bit-packed run of %d groups past the end of the page", groups)
+				return 0, 0, corrupt("bit-packed run of %d groups past the end of the page", groups)
 			}
 			for _, c := range b[pos : pos+int(groups)] {
-				bb := &byteBits[c]
-				if len(valid)-n >= 8 {
-					copy(valid[n:n+8], bb[:])
-					n += 8
-					k += bits.OnesCount8(c)
-				} else { // the last levels; the rest of the byte is padding
-					m := copy(valid[n:], bb[:])
-					n += m
-					k += bits.OnesCount8(c & (1<<m - 1))
+				m := min(8, len(valid)-n) // the last levels; the rest of the byte is padding
+				if m <= 0 {
+					break
 				}
+				c &= byte(1<<m - 1)
+				if n < skip {
+					below := min(skip-n, m)
+					before += bits.OnesCount8(c & byte(1<<below-1))
+				}
+				if n+m > skip {
+					copy(valid[n:n+m], byteBits[c][:m])
+				}
+				n += m
+				k += bits.OnesCount8(c)
 			}
 			pos += int(groups)
 			continue
 		}
 		cnt := int(min(h>>1, uint64(len(valid)-n)))
 		if pos >= len(b) {
-			return 0, corrupt("RLE run past the end of the page")
+			return 0, 0, corrupt("RLE run past the end of the page")
 		}
 		v := b[pos]
 		pos++
 		if v > 1 {
-			return 0, corrupt("definition level %d in a column of level 1", v)
+			return 0, 0, corrupt("definition level %d in a column of level 1", v)
 		}
-		fill(valid[n:n+cnt], v == 1)
+		if n+cnt > skip {
+			fill(valid[max(n, skip):n+cnt], v == 1)
+		}
 		if v == 1 {
 			k += cnt
+			before += max(0, min(n+cnt, skip)-n)
 		}
 		n += cnt
 	}
-	return k, nil
+	return k, before, nil
 }

@@ -35,15 +35,28 @@ func FuzzQueryDecoders(f *testing.F) {
 			t.Fatalf("hybrid skipping %d: %v, %d bytes; whole: %v, %d bytes", skip, err2, used2, err, used)
 		}
 		valid := make([]bool, n)
-		if k, err := decodeLevels(b, valid); err == nil {
+		if k, before, err := decodeLevels(b, valid, 0); err == nil {
 			trues := 0
 			for _, ok := range valid {
 				if ok {
 					trues++
 				}
 			}
-			if k != trues {
-				t.Fatalf("levels: %d present, %d set", k, trues)
+			if k != trues || before != 0 {
+				t.Fatalf("levels: %d present, %d set, %d before row 0", k, trues, before)
+			}
+			// Counting the first rows without writing them changes
+			// nothing after them.
+			part := make([]bool, n)
+			k2, before2, err2 := decodeLevels(b, part, skip)
+			want := 0
+			for _, ok := range valid[:skip] {
+				if ok {
+					want++
+				}
+			}
+			if err2 != nil || k2 != k || before2 != want || !slices.Equal(part[skip:], valid[skip:]) {
+				t.Fatalf("levels skipping %d: %d present, %d before (want %d, %d), %v", skip, k2, before2, k, want, err2)
 			}
 		}
 		var d deltaDecoder
