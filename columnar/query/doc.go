@@ -14,7 +14,10 @@
 //     filter's time bounds (filter.Time.Bounds under and and or);
 //   - row groups whose time and port statistics lie outside them;
 //   - with a RowSelector (a bitmap index), row groups without a selected
-//     row, and pages without one;
+//     row, pages without one, the part of a page before its first
+//     selected row (dictionary indexes and levels are not decoded
+//     there), and the leaves of the filter the index answered exactly
+//     (Selection.Exact: they are not evaluated, nor their columns read);
 //   - in every row group, the columns the filter does not need once an
 //     and has no row left: terms are taken cheapest first, and a leaf on
 //     a dictionary column (address, rule, NSG, MAC, direction, decision,
