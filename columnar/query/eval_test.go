@@ -48,6 +48,7 @@ var testFilters = []string{
 	"time >= 2018-11-13T12:00Z and time < 2018-11-13T13:00Z",
 	"(tcp or udp) and not (port 80 or port 443) and src port 1024-65535",
 	"deny and in and not src net 10.0.0.0/8 and dst port 3389",
+	"deny and src ip 10.0.1.5 and in and dst port 443", // a needle: the index skips deny and in
 	"ip 10.5.16.4 or ip 13.67.143.117 or nsg fabrikam*",
 	"since 3d or before 2019-01-01",
 }

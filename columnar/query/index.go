@@ -2,6 +2,7 @@ package query
 
 import (
 	"path/filepath"
+	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -25,11 +26,13 @@ func IndexSelector(root string, expr filter.Expr) RowSelector {
 			return Selection{}, false, nil
 		}
 		defer ix.Close()
-		rows, ok := plan(ix, expr)
+		var skipped []filter.Expr
+		rows, ok := plan(ix, expr, &skipped)
 		if !ok {
 			return Selection{}, false, nil
 		}
-		return Selection{Rows: rows, Exact: exactLeaves(ix, expr, nil)}, true, nil
+		exact := slices.DeleteFunc(exactLeaves(ix, expr, nil), func(e filter.Expr) bool { return slices.Contains(skipped, e) })
+		return Selection{Rows: rows, Exact: exact}, true, nil
 	}
 }
 
@@ -65,13 +68,23 @@ func exactLeaves(ix *columnar.Index, e filter.Expr, dst []filter.Expr) []filter.
 }
 
 // plan returns the rows of the index's file that may match e; ok is false
-// when the index cannot narrow e (every row may match).
-func plan(ix *columnar.Index, e filter.Expr) (*roaring.Bitmap, bool) {
+// when the index cannot narrow e (every row may match). The terms of an
+// and are looked up most selective kind first (addresses, ports, texts,
+// then protocol, direction and decision); once fewer than 1 row in 64 is
+// left, the enum terms are not looked up (their postings are large, and
+// the few rows left are cheaper to check) but added to skipped.
+func plan(ix *columnar.Index, e filter.Expr, skipped *[]filter.Expr) (*roaring.Bitmap, bool) {
 	switch x := e.(type) {
 	case *filter.And:
 		var acc *roaring.Bitmap
-		for _, t := range x.Terms {
-			b, ok := plan(ix, t)
+		terms := slices.Clone(x.Terms)
+		slices.SortStableFunc(terms, func(a, b filter.Expr) int { return lookupOrder(a) - lookupOrder(b) })
+		for _, t := range terms {
+			if _, enum := t.(*filter.Enum); enum && acc != nil && acc.GetCardinality()*64 < uint64(ix.Rows()) {
+				*skipped = append(*skipped, t)
+				continue
+			}
+			b, ok := plan(ix, t, skipped)
 			if !ok {
 				continue
 			}
@@ -85,7 +98,7 @@ func plan(ix *columnar.Index, e filter.Expr) (*roaring.Bitmap, bool) {
 	case *filter.Or:
 		acc := roaring.New()
 		for _, t := range x.Terms {
-			b, ok := plan(ix, t)
+			b, ok := plan(ix, t, skipped)
 			if !ok {
 				return nil, false
 			}
@@ -110,6 +123,22 @@ func plan(ix *columnar.Index, e filter.Expr) (*roaring.Bitmap, bool) {
 		return b, err == nil
 	}
 	return nil, false
+}
+
+// lookupOrder ranks the terms of an and for plan: the more selective
+// kinds of leaf first, anything else (groups, unindexed leaves) last.
+func lookupOrder(e filter.Expr) int {
+	switch e.(type) {
+	case *filter.IP:
+		return 0
+	case *filter.Port:
+		return 1
+	case *filter.Text:
+		return 2
+	case *filter.Enum:
+		return 3
+	}
+	return 4
 }
 
 // union looks a leaf up in the column of its side, or both.

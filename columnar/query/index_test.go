@@ -101,3 +101,53 @@ func TestWithoutLeaves(t *testing.T) {
 		t.Error("nothing dropped: not the same expression")
 	}
 }
+
+// TestPlanSkipsEnums: once an address leaves fewer than 1 row in 64,
+// direction and decision are not looked up, and not reported exact: the
+// scan checks them on the rows left, with the same result.
+func TestPlanSkipsEnums(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "ds")
+	rows := synthFlows(3*columnar.RowGroupRows, 5)
+	for i := range rows {
+		rows[i].Time = 1714521600_000000 + int64(i) // one file
+		if i >= 5000 && i < 5030 { // a burst: a block or two however coarse
+			rows[i].SrcIP = []byte("10.9.0.1")
+		}
+	}
+	if err := writeFlows(root, rows); err != nil {
+		t.Fatal(err)
+	}
+	files, err := columnar.Files(root)
+	if err != nil || len(files) != 1 {
+		t.Fatalf("%d files, %v", len(files), err)
+	}
+	e := filter.MustParse("deny and src ip 10.9.0.1 and in")
+	ix, err := columnar.OpenIndex(filepath.Join(root, filepath.FromSlash(files[0].Path)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var skipped []filter.Expr
+	sel, ok := plan(ix, e, &skipped)
+	ix.Close()
+	if !ok || len(skipped) != 2 || sel.GetCardinality()*64 >= uint64(len(rows)) {
+		t.Fatalf("%d rows selected, skipped %v", sel.GetCardinality(), skipped)
+	}
+	s, _, _ := IndexSelector(root, e)(files[0].Path)
+	if len(s.Exact) != 0 {
+		t.Fatalf("skipped leaves reported exact: %v", s.Exact)
+	}
+	want := 0
+	for i := range rows {
+		if e.Match(&rows[i]) {
+			want++
+		}
+	}
+	got := 0
+	q := Query{Root: root, Where: e, Select: IndexSelector(root, e)}
+	if _, err := q.Scan(context.Background(), func(*columnar.Flow) error { got++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got != want || want == 0 {
+		t.Fatalf("%d rows, want %d", got, want)
+	}
+}
