@@ -110,7 +110,7 @@ func TestPlanSkipsEnums(t *testing.T) {
 	rows := synthFlows(3*columnar.RowGroupRows, 5)
 	for i := range rows {
 		rows[i].Time = 1714521600_000000 + int64(i) // one file
-		if i >= 5000 && i < 5030 { // a burst: a block or two however coarse
+		if i >= 5000 && i < 5030 {                  // a burst: a block or two however coarse
 			rows[i].SrcIP = []byte("10.9.0.1")
 		}
 	}
