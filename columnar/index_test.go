@@ -829,3 +829,57 @@ func TestBuildIndexes(t *testing.T) {
 		t.Fatalf("unreadable parquet: %v", err)
 	}
 }
+
+// TestIndexLookupWithin: a look-up restricted to some rows equals the
+// whole look-up intersected with them, for coarse and exact columns,
+// ports and prefixes, with selections of a few rows and of blocks' edges.
+func TestIndexLookupWithin(t *testing.T) {
+	rows := randomFlows(100_000, 3)
+	for _, cfg := range []IndexConfig{exactConfig, coarseConfig, DefaultIndexConfig()} {
+		ix, err := OpenIndex(writeIndexed(t, t.TempDir(), rows, 30000, cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rnd := rand.New(rand.NewPCG(4, 5))
+		for trial := range 40 {
+			within := roaring.New()
+			for range 1 + rnd.IntN(300) {
+				r := rnd.Uint32N(uint32(len(rows)))
+				within.AddRange(uint64(r), uint64(min(int(r)+1+rnd.IntN(3)*4096, len(rows))))
+			}
+			f := &rows[rnd.IntN(len(rows))]
+			port := uint16(f.DstPort)
+			lo, hi := port, port
+			if trial%3 == 0 {
+				lo, hi = port/2, port
+			}
+			prefix := netip.MustParsePrefix(string(f.SrcIP) + "/32")
+			if trial%4 == 0 {
+				prefix = netip.PrefixFrom(prefix.Addr(), 20).Masked()
+			}
+			for _, c := range []struct {
+				name          string
+				whole, narrow func() (*roaring.Bitmap, error)
+			}{
+				{"dst_port", func() (*roaring.Bitmap, error) { return ix.LookupPorts("dst_port", lo, hi) },
+					func() (*roaring.Bitmap, error) { return ix.LookupPortsWithin("dst_port", lo, hi, within) }},
+				{"src_ip", func() (*roaring.Bitmap, error) { return ix.LookupPrefix("src_ip", prefix) },
+					func() (*roaring.Bitmap, error) { return ix.LookupPrefixWithin("src_ip", prefix, within) }},
+			} {
+				whole, err := c.whole()
+				if err != nil {
+					t.Fatal(err)
+				}
+				narrow, err := c.narrow()
+				if err != nil {
+					t.Fatal(err)
+				}
+				whole.And(within)
+				if !whole.Equals(narrow) {
+					t.Fatalf("%s, trial %d: %d rows within, want %d", c.name, trial, narrow.GetCardinality(), whole.GetCardinality())
+				}
+			}
+		}
+		ix.Close()
+	}
+}

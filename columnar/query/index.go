@@ -84,7 +84,14 @@ func plan(ix *columnar.Index, e filter.Expr, skipped *[]filter.Expr) (*roaring.B
 				*skipped = append(*skipped, t)
 				continue
 			}
-			b, ok := plan(ix, t, skipped)
+			var b *roaring.Bitmap
+			var ok bool
+			if small := acc != nil && acc.GetCardinality()*64 < uint64(ix.Rows()); small {
+				b, ok = planWithin(ix, t, acc)
+			}
+			if !ok {
+				b, ok = plan(ix, t, skipped)
+			}
 			if !ok {
 				continue
 			}
@@ -121,6 +128,22 @@ func plan(ix *columnar.Index, e filter.Expr, skipped *[]filter.Expr) (*roaring.B
 		}
 		b, err := ix.LookupStrings(x.Field.String(), x.MatchString)
 		return b, err == nil
+	}
+	return nil, false
+}
+
+// planWithin looks up an address or port leaf in the rows of within only
+// (see columnar.Index.LookupPortsWithin); ok is false for other leaves.
+func planWithin(ix *columnar.Index, e filter.Expr, within *roaring.Bitmap) (*roaring.Bitmap, bool) {
+	switch x := e.(type) {
+	case *filter.IP:
+		return union(x.Side, "src_ip", "dst_ip", func(col string) (*roaring.Bitmap, error) {
+			return ix.LookupPrefixWithin(col, x.Prefix, within)
+		})
+	case *filter.Port:
+		return union(x.Side, "src_port", "dst_port", func(col string) (*roaring.Bitmap, error) {
+			return ix.LookupPortsWithin(col, x.Lo, x.Hi, within)
+		})
 	}
 	return nil, false
 }
