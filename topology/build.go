@@ -439,10 +439,18 @@ var DefaultRuleNames = [6]string{"AllowVnetInBound", "AllowAzureLoadBalancerInBo
 func (r *resolver) defaultRules() {
 	for _, g := range Sorted(r.n.NSGs) {
 		for _, d := range defaultRuleTable {
-			if slices.ContainsFunc(g.DefaultSecurityRules, func(x *SecurityRule) bool { return strings.EqualFold(x.Name, d.name) }) {
+			// A rule is the default one by its name or by its id's last
+			// segment (the two may disagree in an edited export), and no
+			// second rule may take an id already held.
+			if slices.ContainsFunc(g.DefaultSecurityRules, func(x *SecurityRule) bool {
+				return strings.EqualFold(x.Name, d.name) || strings.EqualFold(IDName(x.ID), d.name)
+			}) {
 				continue
 			}
 			id := strings.TrimRight(g.ID, "/") + "/defaultSecurityRules/" + d.name
+			if r.n.SecurityRules[CanonicalID(id)] != nil {
+				continue
+			}
 			rule := &SecurityRule{
 				Resource: Resource{ID: id, Name: d.name, Type: kinds[kDefaultRule].typ, Subscription: g.Subscription,
 					ResourceGroup: g.ResourceGroup, Location: g.Location, Origin: g.Origin},
