@@ -27,7 +27,7 @@ func IndexSelector(root string, expr filter.Expr) RowSelector {
 		}
 		defer ix.Close()
 		var skipped []filter.Expr
-		rows, ok := plan(ix, expr, &skipped)
+		rows, ok := plan(ix, expr, nil, &skipped)
 		if !ok {
 			return Selection{}, false, nil
 		}
@@ -70,28 +70,28 @@ func exactLeaves(ix *columnar.Index, e filter.Expr, dst []filter.Expr) []filter.
 // plan returns the rows of the index's file that may match e; ok is false
 // when the index cannot narrow e (every row may match). The terms of an
 // and are looked up most selective kind first (addresses, ports, texts,
-// then protocol, direction and decision); once fewer than 1 row in 64 is
+// then protocol, direction and decision). Once fewer than 1 row in 64 is
 // left, the enum terms are not looked up (their postings are large, and
-// the few rows left are cheaper to check) but added to skipped.
-func plan(ix *columnar.Index, e filter.Expr, skipped *[]filter.Expr) (*roaring.Bitmap, bool) {
+// the few rows left are cheaper to check) but added to skipped, and
+// address and port look-ups are restricted to the rows left. within,
+// when not nil, holds the rows the caller keeps of the result: the
+// result may lack any other.
+func plan(ix *columnar.Index, e filter.Expr, within *roaring.Bitmap, skipped *[]filter.Expr) (*roaring.Bitmap, bool) {
 	switch x := e.(type) {
 	case *filter.And:
 		var acc *roaring.Bitmap
 		terms := slices.Clone(x.Terms)
 		slices.SortStableFunc(terms, func(a, b filter.Expr) int { return lookupOrder(a) - lookupOrder(b) })
 		for _, t := range terms {
-			if _, enum := t.(*filter.Enum); enum && acc != nil && acc.GetCardinality()*64 < uint64(ix.Rows()) {
-				*skipped = append(*skipped, t)
-				continue
+			keep := within
+			if acc != nil && acc.GetCardinality()*64 < uint64(ix.Rows()) {
+				if _, enum := t.(*filter.Enum); enum {
+					*skipped = append(*skipped, t)
+					continue
+				}
+				keep = acc
 			}
-			var b *roaring.Bitmap
-			var ok bool
-			if small := acc != nil && acc.GetCardinality()*64 < uint64(ix.Rows()); small {
-				b, ok = planWithin(ix, t, acc)
-			}
-			if !ok {
-				b, ok = plan(ix, t, skipped)
-			}
+			b, ok := plan(ix, t, keep, skipped)
 			if !ok {
 				continue
 			}
@@ -105,7 +105,7 @@ func plan(ix *columnar.Index, e filter.Expr, skipped *[]filter.Expr) (*roaring.B
 	case *filter.Or:
 		acc := roaring.New()
 		for _, t := range x.Terms {
-			b, ok := plan(ix, t, skipped)
+			b, ok := plan(ix, t, within, skipped)
 			if !ok {
 				return nil, false
 			}
@@ -113,9 +113,13 @@ func plan(ix *columnar.Index, e filter.Expr, skipped *[]filter.Expr) (*roaring.B
 		}
 		return acc, true
 	case *filter.IP:
-		return union(x.Side, "src_ip", "dst_ip", func(col string) (*roaring.Bitmap, error) { return ix.LookupPrefix(col, x.Prefix) })
+		return union(x.Side, "src_ip", "dst_ip", func(col string) (*roaring.Bitmap, error) {
+			return ix.LookupPrefixWithin(col, x.Prefix, within)
+		})
 	case *filter.Port:
-		return union(x.Side, "src_port", "dst_port", func(col string) (*roaring.Bitmap, error) { return ix.LookupPorts(col, x.Lo, x.Hi) })
+		return union(x.Side, "src_port", "dst_port", func(col string) (*roaring.Bitmap, error) {
+			return ix.LookupPortsWithin(col, x.Lo, x.Hi, within)
+		})
 	case *filter.Enum:
 		switch x.Field {
 		case filter.FieldProtocol, filter.FieldDirection, filter.FieldDecision:
@@ -128,22 +132,6 @@ func plan(ix *columnar.Index, e filter.Expr, skipped *[]filter.Expr) (*roaring.B
 		}
 		b, err := ix.LookupStrings(x.Field.String(), x.MatchString)
 		return b, err == nil
-	}
-	return nil, false
-}
-
-// planWithin looks up an address or port leaf in the rows of within only
-// (see columnar.Index.LookupPortsWithin); ok is false for other leaves.
-func planWithin(ix *columnar.Index, e filter.Expr, within *roaring.Bitmap) (*roaring.Bitmap, bool) {
-	switch x := e.(type) {
-	case *filter.IP:
-		return union(x.Side, "src_ip", "dst_ip", func(col string) (*roaring.Bitmap, error) {
-			return ix.LookupPrefixWithin(col, x.Prefix, within)
-		})
-	case *filter.Port:
-		return union(x.Side, "src_port", "dst_port", func(col string) (*roaring.Bitmap, error) {
-			return ix.LookupPortsWithin(col, x.Lo, x.Hi, within)
-		})
 	}
 	return nil, false
 }

@@ -127,7 +127,7 @@ func TestPlanSkipsEnums(t *testing.T) {
 		t.Fatal(err)
 	}
 	var skipped []filter.Expr
-	sel, ok := plan(ix, e, &skipped)
+	sel, ok := plan(ix, e, nil, &skipped)
 	ix.Close()
 	if !ok || len(skipped) != 2 || sel.GetCardinality()*64 >= uint64(len(rows)) {
 		t.Fatalf("%d rows selected, skipped %v", sel.GetCardinality(), skipped)

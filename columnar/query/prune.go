@@ -93,9 +93,9 @@ func hourStart(date, hour string) (int64, bool) {
 	return d.Add(time.Duration(h) * time.Hour).UnixMicro(), true
 }
 
-// int64Stats returns the min/max statistics of an INT64 (or timestamp)
-// column chunk, when the writer stored them.
-func int64Stats(rg *file.RowGroupReader, leaf int) interval {
+// chunkStats returns the min/max statistics of an INT64 (or timestamp)
+// or INT32 column chunk, when the writer stored them.
+func chunkStats(rg *file.RowGroupReader, leaf int) interval {
 	if leaf < 0 {
 		return interval{}
 	}
@@ -110,30 +110,15 @@ func int64Stats(rg *file.RowGroupReader, leaf int) interval {
 	if err != nil {
 		return interval{}
 	}
-	if s, ok := st.(*metadata.Int64Statistics); ok && s.HasMinMax() {
-		return interval{lo: s.Min(), hi: s.Max(), known: true}
-	}
-	return interval{}
-}
-
-// int32Stats is int64Stats for INT32 columns.
-func int32Stats(rg *file.RowGroupReader, leaf int) interval {
-	if leaf < 0 {
-		return interval{}
-	}
-	cc, err := rg.MetaData().ColumnChunk(leaf)
-	if err != nil {
-		return interval{}
-	}
-	if ok, err := cc.StatsSet(); !ok || err != nil {
-		return interval{}
-	}
-	st, err := cc.Statistics()
-	if err != nil {
-		return interval{}
-	}
-	if s, ok := st.(*metadata.Int32Statistics); ok && s.HasMinMax() {
-		return interval{lo: int64(s.Min()), hi: int64(s.Max()), known: true}
+	switch s := st.(type) {
+	case *metadata.Int64Statistics:
+		if s.HasMinMax() {
+			return interval{lo: s.Min(), hi: s.Max(), known: true}
+		}
+	case *metadata.Int32Statistics:
+		if s.HasMinMax() {
+			return interval{lo: int64(s.Min()), hi: int64(s.Max()), known: true}
+		}
 	}
 	return interval{}
 }

@@ -392,9 +392,9 @@ func (e *engine) scanFile(ctx context.Context, w, i int, ev *evaluator, pr *page
 		}
 		if e.q.Where != nil {
 			r := known
-			r.time.narrow(int64Stats(rgr, timeLeaf))
-			r.srcPort.narrow(int32Stats(rgr, srcPortLeaf))
-			r.dstPort.narrow(int32Stats(rgr, dstPortLeaf))
+			r.time.narrow(chunkStats(rgr, timeLeaf))
+			r.srcPort.narrow(chunkStats(rgr, srcPortLeaf))
+			r.dstPort.narrow(chunkStats(rgr, dstPortLeaf))
 			if !mayMatch(e.q.Where, &r) {
 				st.RowGroupsPruned++
 				continue
