@@ -296,6 +296,7 @@ type Batch struct {
 	tcpFlags, vlan               int32Column
 	capturedLen                  int32Column
 	context                      uint64 // Context of the last row
+	cluster                      clusterScratch
 }
 
 // NewBatch returns an empty batch.

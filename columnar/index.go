@@ -26,9 +26,12 @@ import (
 //	sections   per column: a fence (first key, length, key count and CRC
 //	           of each chunk), then the chunks (keys, counts and postings)
 const (
-	indexMagic     = "FLIDX\x00\r\n"
-	indexVersion   = 1
-	indexHeaderLen = 56
+	indexMagic = "FLIDX\x00\r\n"
+	// indexVersion is the version written; readers take minIndexVersion
+	// up to it (version 2 added run postings).
+	indexVersion    = 2
+	minIndexVersion = 1
+	indexHeaderLen  = 56
 	// firstRead is what OpenIndex reads at once: the header and, for any
 	// ordinary index, the whole directory.
 	firstRead = 4096
@@ -44,6 +47,7 @@ const (
 	encVarint  = 0 // uvarint first block, then uvarint(gap-1)
 	encRoaring = 1 // roaring portable serialization
 	encBitset  = 2 // bit b of the bytes (LSB first) is block b
+	encRuns    = 3 // runs: uvarint(start), uvarint(len-1); then uvarint(start-prevEnd-2), uvarint(len-1)
 )
 
 type colKind uint8
@@ -271,8 +275,8 @@ func openIndex(r io.ReaderAt, size int64, name string, noCRC bool) (*Index, erro
 	if err := ix.checkCRC("header", 0, h[:52], binary.LittleEndian.Uint32(h[52:])); err != nil {
 		return nil, err
 	}
-	if v := binary.LittleEndian.Uint16(h[8:]); v != indexVersion {
-		return nil, ix.errorf("header", 8, ErrIndexVersion, "version %d, want %d", v, indexVersion)
+	if v := binary.LittleEndian.Uint16(h[8:]); v < minIndexVersion || v > indexVersion {
+		return nil, ix.errorf("header", 8, ErrIndexVersion, "version %d, want %d to %d", v, minIndexVersion, indexVersion)
 	}
 	ncols := int(binary.LittleEndian.Uint16(h[10:]))
 	dirLen := int64(binary.LittleEndian.Uint32(h[12:]))
@@ -469,6 +473,19 @@ func (ix *Index) Exact(column string) bool {
 		}
 	}
 	return found
+}
+
+// ExactPrefix reports whether look-ups of p in an address column (src_ip
+// or dst_ip) return exactly the rows that hold an address in p: whether
+// the half of the column of p's family is exact. A family the file lacks
+// is exact (no row holds such an address).
+func (ix *Index) ExactPrefix(column string, p netip.Prefix) bool {
+	kind := kindIP6
+	if p.Addr().Is4() {
+		kind = kindIP4
+	}
+	c, ok, err := ix.kindColumn(column, kind)
+	return err == nil && (!ok || c.exact())
 }
 
 // columns returns the directory entries of a column name: two for an IP
@@ -983,6 +1000,21 @@ func (ix *Index) posting(c *indexColumn, e *entry) (bm *roaring.Bitmap, err erro
 			prev = v
 		}
 		bm.AddMany(buf[:n])
+	case encRuns:
+		d := decoder{b: e.posting}
+		next := uint64(0) // the first block the next run may start at
+		for first := true; d.off < len(d.b); first = false {
+			gap, n := d.uvarint(), d.uvarint()
+			if !first {
+				gap++ // runs are maximal: one block at least between two
+			}
+			lo := next + gap
+			if d.err != nil || lo < next || lo >= nblocks || n >= nblocks-lo {
+				return nil, bad("run of %d blocks at %d of %d (%v)", n+1, lo, nblocks, d.err)
+			}
+			bm.AddRange(lo, lo+n+1)
+			next = lo + n + 1
+		}
 	case encBitset:
 		if uint64(len(e.posting)) > (nblocks+7)/8 {
 			return nil, bad("%d-byte bitset for %d blocks", len(e.posting), nblocks)

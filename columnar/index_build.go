@@ -895,8 +895,8 @@ const estimateRows = 1 << 13
 
 // estimate returns the bytes column v would take, its keys grouped by
 // ks (a port column's: buckets of 1<<ks ports), at each row shift 0, 2,
-// ..., 16: keys, counts, lengths, postings (the smaller of varint and
-// bitset) and fence. Keys and counts are counted exactly; postings on a
+// ..., 16: keys, counts, lengths, postings (the smallest of varint, runs
+// and bitset) and fence. Keys and counts are counted exactly; postings on a
 // sample of keys (every key holding more than 1/16 of the rows, and one
 // in m of the others), scaled up.
 func (b *indexBuilder) estimate(v *inverted, kind colKind, ks uint8) (out [nLevels]int64) {
@@ -906,8 +906,8 @@ func (b *indexBuilder) estimate(v *inverted, kind colKind, ks uint8) (out [nLeve
 	}
 	m := max(1, total/estimateRows)
 	heavy := max(1, total/16)
-	var last [nLevels]int64
-	var vb [nLevels]int
+	var last, run, next [nLevels]int64 // per level: last block, start of its run, first block a next run may start at
+	var vb, rb [nLevels]int            // per level: varint and run encoding bytes
 	var fixed int64
 	var prev, key [16]byte
 	w := v.width
@@ -942,7 +942,7 @@ func (b *indexBuilder) estimate(v *inverted, kind colKind, ks uint8) (out [nLeve
 				rows = b.merge(v, k, e)
 			}
 			for l := range last {
-				last[l], vb[l] = -1, 0
+				last[l], vb[l], rb[l], run[l], next[l] = -1, 0, 0, -1, 0
 			}
 			for _, r := range rows {
 				for l := 0; l < nLevels; l++ {
@@ -951,11 +951,20 @@ func (b *indexBuilder) estimate(v *inverted, kind colKind, ks uint8) (out [nLeve
 						break // coarser levels have not changed either
 					}
 					vb[l] += uvarintLen(uint64(b - last[l] - 1))
+					if run[l] < 0 || b != last[l]+1 { // a new run
+						if run[l] >= 0 {
+							rb[l] += uvarintLen(uint64(last[l] - run[l]))
+							next[l] = last[l] + 2
+						}
+						rb[l] += uvarintLen(uint64(b - next[l]))
+						run[l] = b
+					}
 					last[l] = b
 				}
 			}
 			for l := range out {
-				pb := min(vb[l], int(last[l]/8+1))
+				rb[l] += uvarintLen(uint64(last[l] - run[l]))
+				pb := min(vb[l], rb[l], int(last[l]/8+1))
 				out[l] += weight * int64(pb+uvarintLen(uint64(pb)<<2))
 			}
 		}
@@ -1256,26 +1265,34 @@ func appendKey(dst []byte, kind colKind, prev, key []byte) []byte {
 }
 
 // appendBlocks appends the smallest encoding of an ascending list of
-// distinct block numbers: varint gaps, a bitset, or (with long runs) a
-// roaring bitmap.
+// distinct block numbers: varint gaps, runs, a bitset, or (with long
+// runs over many containers' worth of blocks) a roaring bitmap.
 func appendBlocks(dst []byte, blocks []uint32) ([]byte, byte) {
-	vlen, prev, runs := 0, int64(-1), 0
+	vlen, rlen, prev, runs := 0, 0, int64(-1), 0
+	next, start := int64(0), int64(-1) // runs: first block a run may start at, start of the open run
 	for _, b := range blocks {
 		vlen += uvarintLen(uint64(int64(b) - prev - 1))
-		if int64(b) != prev+1 {
+		if start < 0 || int64(b) != prev+1 {
+			if start >= 0 {
+				rlen += uvarintLen(uint64(prev - start))
+				next = prev + 2
+			}
+			rlen += uvarintLen(uint64(int64(b) - next))
+			start = int64(b)
 			runs++
 		}
 		prev = int64(b)
 	}
+	rlen += uvarintLen(uint64(prev - start))
 	blen := int(blocks[len(blocks)-1]/8 + 1)
 	// A roaring bitmap of run containers takes about 4 bytes a run, plus
 	// 8 and 6 a container: try it only if it may be smaller.
 	containers := int(blocks[len(blocks)-1]>>16-blocks[0]>>16) + 1
-	if 8+6*containers+4*runs < min(vlen, blen) {
+	if 8+6*containers+4*runs < min(vlen, blen, rlen) {
 		bm := roaring.New()
 		bm.AddMany(blocks)
 		bm.RunOptimize()
-		if n := int(bm.GetSerializedSizeInBytes()); n < vlen && n < blen {
+		if n := int(bm.GetSerializedSizeInBytes()); n < vlen && n < blen && n < rlen {
 			out, err := bm.ToBytes()
 			if err != nil {
 				panic("BUG: roaring serialization: " + err.Error())
@@ -1283,13 +1300,27 @@ func appendBlocks(dst []byte, blocks []uint32) ([]byte, byte) {
 			return append(dst, out...), encRoaring
 		}
 	}
-	if blen < vlen {
+	switch {
+	case blen < vlen && blen < rlen:
 		start := len(dst)
 		dst = append(dst, make([]byte, blen)...)
 		for _, b := range blocks {
 			dst[start+int(b/8)] |= 1 << (b % 8)
 		}
 		return dst, encBitset
+	case rlen < vlen:
+		dst = slices.Grow(dst, rlen)
+		next, start, prev := int64(0), int64(blocks[0]), int64(blocks[0])
+		for _, b := range blocks[1:] {
+			if int64(b) != prev+1 {
+				dst = binary.AppendUvarint(dst, uint64(start-next))
+				dst = binary.AppendUvarint(dst, uint64(prev-start))
+				next, start = prev+2, int64(b)
+			}
+			prev = int64(b)
+		}
+		dst = binary.AppendUvarint(dst, uint64(start-next))
+		return binary.AppendUvarint(dst, uint64(prev-start)), encRuns
 	}
 	dst = slices.Grow(dst, vlen)
 	prev = -1

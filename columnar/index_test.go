@@ -883,3 +883,77 @@ func TestIndexLookupWithin(t *testing.T) {
 		ix.Close()
 	}
 }
+
+// TestPostingEncodings encodes block lists of every shape, checks that
+// appendBlocks picks the smallest of the four encodings and that the
+// posting decodes to the same blocks, and that damaged run postings are
+// errors, never panics.
+func TestPostingEncodings(t *testing.T) {
+	const nblocks = 300000
+	rng := rand.New(rand.NewPCG(3, 4))
+	lists := [][]uint32{{0}, {nblocks - 1}, {0, 1, 2, 3}, {5, 7, 9}, {0, 2, 3, 4, 10, 11, 12, 200000, 200001}}
+	for range 300 {
+		var l []uint32
+		b := uint32(rng.IntN(1000))
+		runLen, gap := 1+rng.IntN(20), 1+rng.IntN(3000)
+		for b < nblocks && len(l) < 5000 {
+			for k := 0; k < 1+rng.IntN(runLen) && b < nblocks; k++ {
+				l = append(l, b)
+				b++
+			}
+			b += uint32(1 + rng.IntN(gap))
+		}
+		lists = append(lists, l)
+	}
+	ix := &Index{name: "test", rows: nblocks}
+	c := &indexColumn{name: "src_ip", kind: kindIP4}
+	seen := map[byte]int{}
+	for _, l := range lists {
+		post, enc := appendBlocks(nil, l)
+		seen[enc]++
+		// The smallest: no other encoding is shorter.
+		bm := roaring.BitmapOf(l...)
+		bm.RunOptimize()
+		sizes := map[byte]int{encRoaring: int(bm.GetSerializedSizeInBytes()), encBitset: int(l[len(l)-1]/8 + 1)}
+		v, prev := 0, int64(-1)
+		for _, b := range l {
+			v += uvarintLen(uint64(int64(b) - prev - 1))
+			prev = int64(b)
+		}
+		sizes[encVarint] = v
+		for e, n := range sizes {
+			if n < len(post) {
+				t.Fatalf("%d blocks: encoding %d takes %d bytes, encoding %d (chosen) %d", len(l), e, n, enc, len(post))
+			}
+		}
+		got, err := ix.posting(c, &entry{count: uint64(len(l)), enc: enc, posting: post})
+		if err != nil {
+			t.Fatalf("%d blocks, encoding %d: %v", len(l), enc, err)
+		}
+		if !slices.Equal(got.ToArray(), l) {
+			t.Fatalf("encoding %d: decoded %v, want %v", enc, got.ToArray(), l)
+		}
+		if enc == encRuns {
+			for _, cut := range []int{0, 1, 2, 3, len(post) / 2, len(post) - 1} {
+				if _, err := ix.posting(c, &entry{count: uint64(len(l)), enc: encRuns, posting: post[:max(cut, 0)]}); err == nil {
+					t.Fatalf("a run posting cut to %d of %d bytes decoded without error", cut, len(post))
+				}
+			}
+		}
+	}
+	if seen[encRuns] == 0 || seen[encVarint] == 0 {
+		t.Fatalf("encodings chosen: %v; want runs and varint among them", seen)
+	}
+	// Runs past the last block, of absurd length, or cut short are corrupt.
+	bad := [][]byte{
+		binary.AppendUvarint(binary.AppendUvarint(nil, nblocks-1), 1),
+		binary.AppendUvarint(binary.AppendUvarint(nil, nblocks), 0),
+		{0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},
+		{5},
+	}
+	for _, post := range bad {
+		if _, err := ix.posting(c, &entry{count: 1, enc: encRuns, posting: post}); !errors.Is(err, ErrIndexCorrupt) {
+			t.Errorf("posting %v: %v, want ErrIndexCorrupt", post, err)
+		}
+	}
+}

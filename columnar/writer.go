@@ -168,6 +168,7 @@ func (w *PartitionWriter) flushBatch(p *partition) error {
 			p.ix.spillDir = filepath.Dir(f.Name())
 		}
 	}
+	p.batch.ClusterBySource()
 	rec := p.batch.Record()
 	err := p.w.Write(rec)
 	if err == nil && p.ix != nil {

@@ -39,11 +39,13 @@ func IndexSelector(root string, expr filter.Expr) RowSelector {
 // exactLeaves appends to dst the leaves of e, reached through "and" nodes
 // from its root, whose look-ups plan intersected into the selection and
 // that the index answers exactly: every selected row satisfies them.
-// Direction and decision, text leaves (rule, NSG, MAC) and ports in an
-// exact column qualify; protocol does not (the filter compares the
-// protocol number, the index holds its name), nor do addresses (the
-// filter's and the index's readings of odd address texts are not proven
-// the same).
+// Direction and decision, text leaves (rule, NSG, MAC), and ports and
+// addresses in an exact column qualify; protocol does not (the filter
+// compares the protocol number, the index holds its name). Addresses
+// qualify because the filter and the index read an address text alike:
+// as netip.ParseAddr does, zones refused (FuzzParseAddr holds the
+// filter to that), and a prefix of one family matches no address of the
+// other in either.
 func exactLeaves(ix *columnar.Index, e filter.Expr, dst []filter.Expr) []filter.Expr {
 	switch x := e.(type) {
 	case *filter.And:
@@ -56,6 +58,11 @@ func exactLeaves(ix *columnar.Index, e filter.Expr, dst []filter.Expr) []filter.
 		}
 	case *filter.Text:
 		if x.Field.Indexed() && ix.Exact(x.Field.String()) {
+			dst = append(dst, e)
+		}
+	case *filter.IP:
+		src, dstCol := ix.ExactPrefix("src_ip", x.Prefix), ix.ExactPrefix("dst_ip", x.Prefix)
+		if x.Side == filter.Src && src || x.Side == filter.Dst && dstCol || x.Side == filter.Either && src && dstCol {
 			dst = append(dst, e)
 		}
 	case *filter.Port:

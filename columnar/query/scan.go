@@ -113,9 +113,9 @@ func (q *Query) Scan(ctx context.Context, fn func(f *columnar.Flow) error) (Stat
 	outer := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	queues := make([]chan *block, len(files))
+	queues := make([]chan delivery, len(files))
 	for i := range queues {
-		queues[i] = make(chan *block, 2)
+		queues[i] = make(chan delivery, 2)
 	}
 	e := q.newEngine(files, cols)
 	var st Stats
@@ -124,9 +124,15 @@ func (q *Query) Scan(ctx context.Context, fn func(f *columnar.Flow) error) (Stat
 	go func() {
 		defer close(finished)
 		st, runErr = e.run(ctx, func(_ int, b *block) (bool, error) {
+			// A few rows are copied out and the worker keeps its block:
+			// a new block's columns are a row group long.
+			d := delivery{b: b}
+			if len(b.rows) <= compactRows {
+				d = delivery{rows: copyRows(b)}
+			}
 			select {
-			case queues[b.file] <- b:
-				return true, nil
+			case queues[b.file] <- d:
+				return d.b != nil, nil
 			case <-ctx.Done():
 				return false, ctx.Err()
 			}
@@ -139,14 +145,22 @@ func (q *Query) Scan(ctx context.Context, fn func(f *columnar.Flow) error) (Stat
 	var fnErr error
 deliver:
 	for _, queue := range queues {
-		for b := range queue {
-			for _, r := range b.rows {
-				b.fill(int(r), &f)
-				if fnErr = fn(&f); fnErr != nil {
+		for d := range queue {
+			if b := d.b; b != nil {
+				for _, r := range b.rows {
+					b.fill(int(r), &f)
+					if fnErr = fn(&f); fnErr != nil {
+						break deliver
+					}
+				}
+				e.put(b)
+				continue
+			}
+			for i := range d.rows {
+				if fnErr = fn(&d.rows[i]); fnErr != nil {
 					break deliver
 				}
 			}
-			e.put(b)
 		}
 		if ctx.Err() != nil {
 			break
@@ -477,4 +491,43 @@ func partitionBounds(path string) bounds {
 		r.time = interval{lo: start, hi: start + 3600e6 - 1, known: true}
 	}
 	return r
+}
+
+// compactRows is the most matching rows of a row group that Scan copies
+// out of its block instead of handing the block on.
+const compactRows = 256
+
+// delivery is what a worker hands Scan's caller for one row group: the
+// block itself, or a copy of its few matching rows.
+type delivery struct {
+	b    *block
+	rows []columnar.Flow
+}
+
+// copyRows returns the matching rows of b, their texts copied into one
+// buffer of their own.
+func copyRows(b *block) []columnar.Flow {
+	rows := make([]columnar.Flow, len(b.rows))
+	size := 0
+	for i, r := range b.rows {
+		b.fill(int(r), &rows[i])
+		f := &rows[i]
+		size += len(f.ResourceID) + len(f.MAC) + len(f.Rule) + len(f.ACLID) + len(f.FlowLogID) +
+			len(f.SrcIP) + len(f.DstIP) + len(f.Encryption)
+	}
+	buf := make([]byte, 0, size)
+	own := func(p *[]byte) {
+		if *p != nil {
+			start := len(buf)
+			buf = append(buf, *p...)
+			*p = buf[start:len(buf):len(buf)]
+		}
+	}
+	for i := range rows {
+		f := &rows[i]
+		for _, p := range []*[]byte{&f.ResourceID, &f.MAC, &f.Rule, &f.ACLID, &f.FlowLogID, &f.SrcIP, &f.DstIP, &f.Encryption} {
+			own(p)
+		}
+	}
+	return rows
 }
