@@ -199,9 +199,12 @@ func TestWriteNullPages(t *testing.T) {
 	for i := range rows {
 		f := &rows[i]
 		f.Time = 1714521600_000000 + int64(i)
-		// Three write batches (1,024 rows each) of values 64 bits apart
-		// fill a 16 KiB page that ends where they do; nulls follow.
-		const withValues = 3072
+		// Five write batches (1,024 rows each) of values 64 bits apart
+		// fill 32 KiB pages, the last ending where they do (delta fails
+		// with 5120 rows, not 4096 or 6144); nulls follow. One
+		// source address: clustering keeps the rows in this order.
+		const withValues = 5120
+		f.SrcIP = []byte("10.0.0.1")
 		x = x*6364136223846793005 + 1442695040888963407
 		f.HasCounters = i < withValues
 		f.BytesIn = int64(x)

@@ -339,7 +339,8 @@ func (q *Query) Report(ctx context.Context, r Report) (*Result, error) {
 type counter struct {
 	g     *group
 	strs  map[string]uint64
-	names []string // id-1 → string
+	ip4   map[uint32]uint64 // ids of IPv4 texts, by address: cheaper than strs
+	names []string          // id-1 → string
 	slots map[[2]uint64]int32
 	keys  [][2]uint64         // the key of each slot
 	sums  [][numMetrics]int64 // the counts of each slot
@@ -355,7 +356,7 @@ type counter struct {
 }
 
 func newCounter(g *group) *counter {
-	return &counter{g: g, strs: map[string]uint64{}, slots: map[[2]uint64]int32{},
+	return &counter{g: g, strs: map[string]uint64{}, ip4: map[uint32]uint64{}, slots: map[[2]uint64]int32{},
 		direct: len(g.parts) == 1 && g.parts[0] != pTime}
 }
 
@@ -392,6 +393,51 @@ func (c *counter) intern(s []byte) uint64 {
 	id := uint64(len(c.names))
 	c.strs[c.names[id-1]] = id
 	return id
+}
+
+// internAddr is intern for address texts: a dotted quad, which has one
+// text per address (no leading zeros), is looked up by its 32 bits.
+func (c *counter) internAddr(s []byte) uint64 {
+	a, ok := dottedQuad(s)
+	if !ok {
+		return c.intern(s)
+	}
+	if id, ok := c.ip4[a]; ok {
+		return id
+	}
+	id := c.intern(s)
+	c.ip4[a] = id
+	return id
+}
+
+// dottedQuad parses an IPv4 address in its one canonical text: four
+// decimal octets, no leading zeros.
+func dottedQuad(s []byte) (uint32, bool) {
+	var a uint32
+	octets, val, digits := 0, uint32(0), 0
+	for _, ch := range s {
+		switch {
+		case '0' <= ch && ch <= '9':
+			if digits == 1 && val == 0 {
+				return 0, false
+			}
+			val = val*10 + uint32(ch-'0')
+			digits++
+			if val > 255 {
+				return 0, false
+			}
+		case ch == '.' && digits > 0 && octets < 3:
+			a = a<<8 | val
+			octets++
+			val, digits = 0, 0
+		default:
+			return 0, false
+		}
+	}
+	if octets != 3 || digits == 0 {
+		return 0, false
+	}
+	return a<<8 | val, true
 }
 
 // keyIDs sets c.ids[k][i] to the key id of part k of b's row rows[i].
@@ -445,10 +491,15 @@ func (c *counter) keyIDs(b *block, rows []int32, k int) {
 			}
 			if !set[j] {
 				s := v.dict[j]
-				if p == pNSG {
-					s = lastSegment(s)
+				switch {
+				case p == pNSG:
+					lut[j] = c.intern(lastSegment(s))
+				case p == pSrcIP || p == pDstIP:
+					lut[j] = c.internAddr(s)
+				default:
+					lut[j] = c.intern(s)
 				}
-				lut[j], set[j] = c.intern(s), true
+				set[j] = true
 			}
 			ids[i] = lut[j]
 		}

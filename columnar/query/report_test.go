@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -184,6 +185,27 @@ func TestReportErrors(t *testing.T) {
 		{Kind: KindTimeline, Every: time.Millisecond}, {Kind: KindTop, Top: -1}} {
 		if _, err := (&Query{Root: root}).Report(context.Background(), r); err == nil {
 			t.Errorf("%+v: no error", r)
+		}
+	}
+}
+
+// TestDottedQuad: the address texts counters key by 32 bits are exactly
+// those netip reads as IPv4, and each such address has only that text.
+func TestDottedQuad(t *testing.T) {
+	for _, s := range []string{"0.0.0.0", "1.2.3.4", "255.255.255.255", "10.0.0.10", "256.1.1.1", "01.2.3.4",
+		"1.2.3", "1.2.3.4.5", "1..2.3", ".1.2.3", "1.2.3.", "::ffff:1.2.3.4", "1.2.3.4 ", "", "a.b.c.d", "100.200.30.04"} {
+		got, ok := dottedQuad([]byte(s))
+		a, err := netip.ParseAddr(s)
+		wantOK := err == nil && a.Is4()
+		if ok != wantOK {
+			t.Errorf("dottedQuad(%q): ok %v, netip %v", s, ok, wantOK)
+			continue
+		}
+		if ok {
+			b := a.As4()
+			if want := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]); got != want || a.String() != s {
+				t.Errorf("dottedQuad(%q) = %#x, want %#x (netip text %s)", s, got, want, a)
+			}
 		}
 	}
 }
