@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/apache/arrow-go/v18/parquet/metadata"
-
 	"github.com/flowlens/flowlens/columnar"
 )
 
@@ -48,8 +46,8 @@ func newBlock(cols []colID) *block {
 type chunks struct {
 	f    io.ReaderAt
 	path string
-	md   *metadata.FileMetaData
-	rg   *metadata.RowGroupMetaData
+	md   *footer
+	rg   *rowGroup
 	rgNo int
 	leaf [numCols]int // leaf column of each schema column
 	pr   *pageReader
@@ -69,12 +67,9 @@ func (b *block) need(c colID, full bool) (*vector, error) {
 	}
 	s := b.src
 	if st == stNone || s.cur != c {
-		cc, err := s.rg.ColumnChunk(s.leaf[c])
-		if err == nil {
-			err = s.pr.reset(s.f, cc)
-		}
+		err := s.pr.reset(s.f, &s.rg.chunks[s.leaf[c]])
 		if err == nil && st == stNone {
-			err = v.start(s.md.Schema.Column(s.leaf[c]), b.n)
+			err = v.start(&s.md.leaves[s.leaf[c]], b.n)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: row group %d: column %s: %w", s.path, s.rgNo, c, err)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/schema"
 
 	"github.com/flowlens/flowlens/columnar"
 )
@@ -153,15 +152,15 @@ type rowSpan interface {
 }
 
 // start prepares the vector for a column chunk of rows rows.
-func (v *vector) start(descr *schema.Column, rows int) error {
+func (v *vector) start(descr *leaf, rows int) error {
 	v.reset(rows)
 	v.at = 0
-	v.maxDef = int(descr.MaxDefinitionLevel())
-	if descr.MaxRepetitionLevel() != 0 || v.maxDef > 1 {
+	v.maxDef = descr.maxDef
+	if descr.maxRep != 0 || v.maxDef > 1 {
 		return fmt.Errorf("column %s: nested columns are not supported", v.id)
 	}
-	if want := physicalType(v.kind); descr.PhysicalType() != want {
-		return fmt.Errorf("column %s: physical type %s, want %s", v.id, descr.PhysicalType(), want)
+	if want := physicalType(v.kind); descr.typ != want {
+		return fmt.Errorf("column %s: physical type %s, want %s", v.id, descr.typ, want)
 	}
 	return nil
 }

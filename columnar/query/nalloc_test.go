@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/parquet/file"
-
 	"github.com/flowlens/flowlens/columnar"
 )
 
@@ -26,26 +24,27 @@ func TestQueryDecodeNoAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	pf, err := file.NewParquetReader(f)
+	fi, err := f.Stat()
 	if err != nil {
 		t.Fatal(err)
 	}
-	md := pf.MetaData()
-	rg := md.RowGroup(0)
+	var buf []byte
+	md, err := readFooter(f, fi.Size(), &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rg := &md.rowGroups[0]
 	pr := &pageReader{}
 	defer pr.close()
 	for _, c := range []colID{colTime, colSrcIP, colDstPort, colBytesOut, colState, colTCPFlags, colEndTime} {
-		leaf := md.Schema.ColumnIndexByName(c.String())
-		cc, err := rg.ColumnChunk(leaf)
-		if err != nil {
-			t.Fatal(err)
-		}
+		leaf := md.leafIndex(c.String())
+		cc := &rg.chunks[leaf]
 		v := newVector(c)
 		decode := func() {
 			if err := pr.reset(f, cc); err != nil {
 				t.Fatal(err)
 			}
-			if err := v.start(md.Schema.Column(leaf), int(rg.NumRows())); err != nil {
+			if err := v.start(&md.leaves[leaf], int(rg.rows)); err != nil {
 				t.Fatal(err)
 			}
 			if done, err := v.read(pr, nil, false); err != nil || !done {

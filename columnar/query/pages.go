@@ -8,7 +8,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -57,15 +56,13 @@ type pageReader struct {
 	other compress.Codec
 	rows  int64 // rows the pages seen so far hold
 	want  int64 // rows of the chunk
+	foot  []byte
 }
 
 // reset reads the column chunk cc of the file r into the reader.
-func (p *pageReader) reset(r io.ReaderAt, cc *metadata.ColumnChunkMetaData) error {
-	start := cc.DataPageOffset()
-	if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && cc.DictionaryPageOffset() < start {
-		start = cc.DictionaryPageOffset()
-	}
-	size := cc.TotalCompressedSize()
+func (p *pageReader) reset(r io.ReaderAt, cc *chunk) error {
+	start := cc.start()
+	size := cc.size
 	if start < 0 || size < 0 || size > math.MaxInt32 {
 		return corrupt("column chunk at %d of %d bytes", start, size)
 	}
@@ -73,8 +70,8 @@ func (p *pageReader) reset(r io.ReaderAt, cc *metadata.ColumnChunkMetaData) erro
 	if n, err := r.ReadAt(p.raw, start); n != len(p.raw) {
 		return fmt.Errorf("read column chunk: %w", err)
 	}
-	p.pos, p.rows, p.want = 0, 0, cc.NumValues()
-	p.codec = cc.Compression()
+	p.pos, p.rows, p.want = 0, 0, cc.values
+	p.codec = cc.codec
 	switch p.codec {
 	case compress.Codecs.Uncompressed:
 	case compress.Codecs.Zstd:

@@ -5,9 +5,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/metadata"
-
 	"github.com/flowlens/flowlens/columnar/filter"
 )
 
@@ -95,30 +92,13 @@ func hourStart(date, hour string) (int64, bool) {
 
 // chunkStats returns the min/max statistics of an INT64 (or timestamp)
 // or INT32 column chunk, when the writer stored them.
-func chunkStats(rg *file.RowGroupReader, leaf int) interval {
+func chunkStats(rg *rowGroup, leaf int) interval {
 	if leaf < 0 {
 		return interval{}
 	}
-	cc, err := rg.MetaData().ColumnChunk(leaf)
-	if err != nil {
+	c := &rg.chunks[leaf]
+	if !c.hasStats {
 		return interval{}
 	}
-	if ok, err := cc.StatsSet(); !ok || err != nil {
-		return interval{}
-	}
-	st, err := cc.Statistics()
-	if err != nil {
-		return interval{}
-	}
-	switch s := st.(type) {
-	case *metadata.Int64Statistics:
-		if s.HasMinMax() {
-			return interval{lo: s.Min(), hi: s.Max(), known: true}
-		}
-	case *metadata.Int32Statistics:
-		if s.HasMinMax() {
-			return interval{lo: int64(s.Min()), hi: int64(s.Max()), known: true}
-		}
-	}
-	return interval{}
+	return interval{lo: c.min, hi: c.max, known: true}
 }

@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
-	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/flowlens/flowlens/columnar"
 	"github.com/flowlens/flowlens/columnar/filter"
@@ -369,30 +368,36 @@ func (e *engine) scanFile(ctx context.Context, w, i int, ev *evaluator, pr *page
 		return err
 	}
 	defer osf.Close()
-	pf, err := file.NewParquetReader(osf)
+	fi, err := osf.Stat()
+	if err != nil {
+		return err
+	}
+	md, err := readFooter(osf, fi.Size(), &pr.foot)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", entry.Path, err)
 	}
-	md := pf.MetaData()
 	src := &chunks{f: osf, path: entry.Path, md: md, pr: pr}
 	for _, c := range e.cols {
-		src.leaf[c] = md.Schema.ColumnIndexByName(c.String())
+		src.leaf[c] = md.leafIndex(c.String())
 		if src.leaf[c] < 0 {
 			return fmt.Errorf("%s: no column %q", entry.Path, c)
 		}
 	}
-	timeLeaf := md.Schema.ColumnIndexByName("time")
-	srcPortLeaf := md.Schema.ColumnIndexByName("src_port")
-	dstPortLeaf := md.Schema.ColumnIndexByName("dst_port")
+	timeLeaf := md.leafIndex("time")
+	srcPortLeaf := md.leafIndex("src_port")
+	dstPortLeaf := md.leafIndex("dst_port")
 	var first int64
 	b := e.get()
 	defer func() { e.put(b) }()
-	for rg := 0; rg < pf.NumRowGroups(); rg++ {
+	for rg := range md.rowGroups {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rgr := pf.RowGroup(rg)
-		n := int(rgr.NumRows())
+		rgr := &md.rowGroups[rg]
+		if rgr.rows > 1<<31-1 {
+			return fmt.Errorf("%s: row group %d of %d rows", entry.Path, rg, rgr.rows)
+		}
+		n := int(rgr.rows)
 		st.RowGroups++
 		b.file, b.first, b.n = i, first, n
 		first += int64(n)
@@ -414,7 +419,7 @@ func (e *engine) scanFile(ctx context.Context, w, i int, ev *evaluator, pr *page
 				continue
 			}
 		}
-		src.rg, src.rgNo, src.cur = rgr.MetaData(), rg, numCols
+		src.rg, src.rgNo, src.cur = rgr, rg, numCols
 		b.src, b.state = src, [numCols + 1]uint8{}
 		b.span = nil
 		if b.cand != nil {
