@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -76,4 +77,22 @@ func recordText(rec arrow.RecordBatch) []string {
 		}
 	}
 	return out
+}
+
+// BenchmarkClusterBySource: clustering a full row group of realistic
+// rows (bytes are the rows' Flow size, for a rate per row).
+func BenchmarkClusterBySource(b *testing.B) {
+	rows := randomFlows(RowGroupRows, 5)
+	batch := NewBatch()
+	b.SetBytes(int64(RowGroupRows) * int64(unsafe.Sizeof(Flow{})))
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		batch.Reset()
+		for i := range rows {
+			batch.Append(&rows[i])
+		}
+		b.StartTimer()
+		batch.ClusterBySource()
+	}
 }

@@ -148,3 +148,32 @@ func FuzzFooter(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParseFooter: the footer parser against arrow-go's full decode
+// of the same bytes (a file of the synthetic dataset: 3 row groups).
+func BenchmarkParseFooter(b *testing.B) {
+	raw, err := os.ReadFile(footerFiles(b)[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := int(binary.LittleEndian.Uint32(raw[len(raw)-8:]))
+	foot := raw[len(raw)-8-n : len(raw)-8]
+	b.Run("flowlens", func(b *testing.B) {
+		b.SetBytes(int64(len(foot)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := parseFooter(foot); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("arrow-go", func(b *testing.B) {
+		b.SetBytes(int64(len(foot)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := metadata.NewFileMetaData(foot, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

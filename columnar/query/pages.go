@@ -16,7 +16,7 @@ import (
 // every column chunk: a scan reads a chunk into one buffer, decompresses
 // each page into another, and reuses both for the next chunk. Only the
 // page headers are parsed (Thrift compact protocol); the file footer is
-// still read by arrow-go.
+// read by footer.go with the same reader.
 
 // Page types of parquet.thrift.
 const (
@@ -187,7 +187,8 @@ const (
 	tStruct = 12
 )
 
-// thrift reads the compact protocol from a byte slice.
+// thrift reads the compact protocol from a byte slice: page headers and
+// the file footer.
 type thrift struct {
 	b     []byte
 	pos   int
@@ -196,7 +197,7 @@ type thrift struct {
 
 func (t *thrift) byte() (byte, error) {
 	if t.pos >= len(t.b) {
-		return 0, corrupt("page header ends early")
+		return 0, corrupt("thrift data ends early")
 	}
 	c := t.b[t.pos]
 	t.pos++
@@ -206,7 +207,7 @@ func (t *thrift) byte() (byte, error) {
 func (t *thrift) uvarint() (uint64, error) {
 	v, n := binary.Uvarint(t.b[t.pos:])
 	if n <= 0 {
-		return 0, corrupt("bad varint in a page header")
+		return 0, corrupt("bad thrift varint")
 	}
 	t.pos += n
 	return v, nil
@@ -220,7 +221,7 @@ func (t *thrift) int() (int64, error) {
 func (t *thrift) i32() (int32, error) {
 	v, err := t.int()
 	if v < math.MinInt32 || v > math.MaxInt32 {
-		return 0, corrupt("i32 out of range in a page header")
+		return 0, corrupt("thrift i32 out of range")
 	}
 	return int32(v), err
 }
@@ -253,7 +254,7 @@ func (t *thrift) skip(typ byte) error {
 		return err
 	case tDouble:
 		if len(t.b)-t.pos < 8 {
-			return corrupt("page header ends early")
+			return corrupt("thrift data ends early")
 		}
 		t.pos += 8
 		return nil
@@ -263,7 +264,7 @@ func (t *thrift) skip(typ byte) error {
 			return err
 		}
 		if n > uint64(len(t.b)-t.pos) {
-			return corrupt("page header ends early")
+			return corrupt("thrift data ends early")
 		}
 		t.pos += int(n)
 		return nil
@@ -291,7 +292,7 @@ func (t *thrift) skip(typ byte) error {
 		return t.skipN(n, c>>4, c&0x0f)
 	case tStruct:
 		if t.depth++; t.depth > 32 {
-			return corrupt("page header nested too deeply")
+			return corrupt("thrift structs nested too deeply")
 		}
 		defer func() { t.depth-- }()
 		var last int16
@@ -306,14 +307,14 @@ func (t *thrift) skip(typ byte) error {
 			last = id
 		}
 	}
-	return corrupt("thrift type %d in a page header", typ)
+	return corrupt("unknown thrift type %d", typ)
 }
 
 // skipN skips n values of type a, alternating with values of type b when
 // b is not 0 (map entries).
 func (t *thrift) skipN(n uint64, a, b byte) error {
 	if n > uint64(len(t.b)-t.pos) {
-		return corrupt("page header ends early")
+		return corrupt("thrift data ends early")
 	}
 	for range n {
 		if a == tTrue || a == tFalse { // booleans in containers take a byte
@@ -383,7 +384,7 @@ func readPageHeader(b []byte) (pageHeader, int, error) {
 // false for the ones it does not read (they are skipped).
 func (t *thrift) fields(fn func(id int16, typ byte) (bool, error)) error {
 	if t.depth++; t.depth > 32 {
-		return corrupt("page header nested too deeply")
+		return corrupt("thrift structs nested too deeply")
 	}
 	defer func() { t.depth-- }()
 	var last int16
