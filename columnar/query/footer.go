@@ -334,17 +334,11 @@ func (t *thrift) binary() ([]byte, error) {
 // list reads a list header and calls fn for each element, which must be
 // of type elem.
 func (t *thrift) list(elem byte, fn func() error) error {
-	c, err := t.byte()
+	n, et, err := t.listHeader()
 	if err != nil {
 		return err
 	}
-	n := uint64(c >> 4)
-	if n == 15 {
-		if n, err = t.uvarint(); err != nil {
-			return err
-		}
-	}
-	if et := c & 0x0f; et != elem {
+	if et != elem {
 		if n == 0 {
 			return nil
 		}

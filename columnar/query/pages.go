@@ -269,17 +269,11 @@ func (t *thrift) skip(typ byte) error {
 		t.pos += int(n)
 		return nil
 	case tList, tSet:
-		c, err := t.byte()
+		n, elem, err := t.listHeader()
 		if err != nil {
 			return err
 		}
-		n := uint64(c >> 4)
-		if n == 15 {
-			if n, err = t.uvarint(); err != nil {
-				return err
-			}
-		}
-		return t.skipN(n, c&0x0f, 0)
+		return t.skipN(n, elem, 0)
 	case tMap:
 		n, err := t.uvarint()
 		if err != nil || n == 0 {
@@ -308,6 +302,20 @@ func (t *thrift) skip(typ byte) error {
 		}
 	}
 	return corrupt("unknown thrift type %d", typ)
+}
+
+// listHeader reads the header of a list or set: its length and the type
+// of its elements.
+func (t *thrift) listHeader() (n uint64, elem byte, err error) {
+	c, err := t.byte()
+	if err != nil {
+		return 0, 0, err
+	}
+	n = uint64(c >> 4)
+	if n == 15 {
+		n, err = t.uvarint()
+	}
+	return n, c & 0x0f, err
 }
 
 // skipN skips n values of type a, alternating with values of type b when
