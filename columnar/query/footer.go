@@ -24,12 +24,19 @@ type footer struct {
 }
 
 type leaf struct {
-	path     string // dotted path: the column name of a flat schema
-	typ      parquet.Type
-	maxDef   int
-	maxRep   int
-	hasType  bool
-	children int
+	path   string // dotted path: the column name of a flat schema
+	typ    parquet.Type
+	maxDef int
+	maxRep int
+}
+
+// schemaElement is one SchemaElement of the footer, as parsed.
+type schemaElement struct {
+	name       string
+	typ        parquet.Type
+	hasType    bool
+	repetition int32 // 0 required, 1 optional, 2 repeated; −1 unset
+	children   int
 }
 
 type rowGroup struct {
@@ -104,13 +111,12 @@ func readFooter(r io.ReaderAt, size int64, buf *[]byte) (*footer, error) {
 func parseFooter(b []byte) (*footer, error) {
 	f := &footer{}
 	t := &thrift{b: b}
-	var schema []leaf
+	var schema []schemaElement
 	err := t.fields(func(id int16, typ byte) (bool, error) {
 		switch {
 		case id == 2 && typ == tList:
 			return true, t.list(tStruct, func() error {
-				var e leaf
-				e.maxDef = -1
+				e := schemaElement{repetition: -1}
 				err := t.fields(func(id int16, typ byte) (bool, error) {
 					var err error
 					var v int32
@@ -119,12 +125,11 @@ func parseFooter(b []byte) (*footer, error) {
 						v, err = t.i32()
 						e.typ, e.hasType = parquet.Type(v), true
 					case id == 3 && typ == tI32:
-						v, err = t.i32()
-						e.maxDef = int(v) // repetition type, turned into levels below
+						e.repetition, err = t.i32()
 					case id == 4 && typ == tBinary:
 						var s []byte
 						s, err = t.binary()
-						e.path = string(s)
+						e.name = string(s)
 					case id == 5 && typ == tI32:
 						v, err = t.i32()
 						e.children = int(v)
@@ -146,7 +151,7 @@ func parseFooter(b []byte) (*footer, error) {
 		return false, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("footer: %w", err)
+		return nil, fmt.Errorf("footer at byte %d of %d: %w", t.pos, len(b), err)
 	}
 	if len(schema) == 0 {
 		return nil, corrupt("footer without a schema")
@@ -171,7 +176,7 @@ func parseFooter(b []byte) (*footer, error) {
 
 // walkSchema appends the leaves under a group of n children starting at
 // schema[*pos], with the levels and path of the group.
-func (f *footer) walkSchema(schema []leaf, pos *int, n int, prefix string, def, rep int) error {
+func (f *footer) walkSchema(schema []schemaElement, pos *int, n int, prefix string, def, rep int) error {
 	if n < 0 || n > len(schema)-*pos {
 		return corrupt("schema group of %d children, %d elements left", n, len(schema)-*pos)
 	}
@@ -179,7 +184,7 @@ func (f *footer) walkSchema(schema []leaf, pos *int, n int, prefix string, def, 
 		e := schema[*pos]
 		*pos++
 		d, r := def, rep
-		switch e.maxDef { // the repetition type
+		switch e.repetition {
 		case 0: // required
 		case 1: // optional
 			d++
@@ -187,9 +192,9 @@ func (f *footer) walkSchema(schema []leaf, pos *int, n int, prefix string, def, 
 			d++
 			r++
 		default:
-			return corrupt("schema element %q without a valid repetition type", e.path)
+			return corrupt("schema element %q without a valid repetition type", e.name)
 		}
-		path := e.path
+		path := e.name
 		if prefix != "" {
 			path = prefix + "." + path
 		}
@@ -202,7 +207,7 @@ func (f *footer) walkSchema(schema []leaf, pos *int, n int, prefix string, def, 
 		if !e.hasType {
 			return corrupt("schema leaf %q without a type", path)
 		}
-		f.leaves = append(f.leaves, leaf{path: path, typ: e.typ, maxDef: d, maxRep: r, hasType: true})
+		f.leaves = append(f.leaves, leaf{path: path, typ: e.typ, maxDef: d, maxRep: r})
 	}
 	return nil
 }
