@@ -29,8 +29,11 @@
 // Router answers next hop and effective routes (spec §3) from each
 // subnet's routes (system, peering, gateway, service endpoint and user
 // routes, with Azure's precedence and its exceptions), chosen with a bart
-// longest-prefix table checked against a linear reference. Shadows finds
-// rules that earlier rules make unreachable.
+// longest-prefix table checked against a linear reference. At an
+// identical prefix, VNet, peering and service endpoint routes beat BGP
+// routes: Azure prefers them even over more specific BGP routes, though
+// spec §3.2 step 2 read alone says otherwise (see classProtected).
+// Shadows finds rules that earlier rules make unreachable.
 //
 // Not done here: replay of flow datasets against changed rules, and
 // Virtual Network Manager admin rules.

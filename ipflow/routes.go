@@ -150,6 +150,15 @@ type Route struct {
 // Precedence classes (high byte of rank) at identical prefixes [D]:
 // user routes, then the system routes that beat BGP (VNet, peering,
 // service endpoint), then gateway routes, then the other system routes.
+//
+// classProtected ranks above classGateway on purpose. Spec §3.2 step 2,
+// read alone, says BGP beats every system route at an identical prefix.
+// Azure's route selection note (virtual-networks-udr-overview) says that
+// VNet, peering and service endpoint system routes are preferred even
+// over more specific BGP routes. If they win against a more specific BGP
+// route, they win against one with the identical prefix too, so a BGP
+// route equal to the VNet's own or a peered VNet's prefix is Invalid.
+// The scenario testdata/routes/vpn-hub-edge-cases tests this choice.
 const (
 	classUser      = 0 << 8
 	classProtected = 1 << 8
