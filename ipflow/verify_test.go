@@ -20,6 +20,8 @@ type verifyCase struct {
 	Level    string        `json:"level"`
 }
 
+// loadScenario loads dir/network, with the service tags of
+// dir/servicetags.json (ServiceTags_Public format) when it exists.
 func loadScenario(t *testing.T, dir string) *Evaluator {
 	t.Helper()
 	n, probs, err := topology.Load(filepath.Join(dir, "network"))
@@ -29,14 +31,20 @@ func loadScenario(t *testing.T, dir string) *Evaluator {
 	for _, p := range probs {
 		t.Errorf("problem loading %s: %v", dir, p)
 	}
-	return NewEvaluator(n, Config{})
+	var cfg Config
+	if tags := filepath.Join(dir, "servicetags.json"); routeFileExists(tags) {
+		if cfg.ServiceTags, err = LoadServiceTags(tags); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return NewEvaluator(n, cfg)
 }
 
 // TestVerifyScenarios answers every request of the scenario suite in
 // testdata/verify and compares with the expected Azure response.
 func TestVerifyScenarios(t *testing.T) {
 	dirs, _ := filepath.Glob("../testdata/verify/*")
-	if len(dirs) < 4 {
+	if len(dirs) < 5 {
 		t.Fatalf("found %d scenarios", len(dirs))
 	}
 	for _, dir := range dirs {
@@ -47,8 +55,8 @@ func TestVerifyScenarios(t *testing.T) {
 				t.Fatal(err)
 			}
 			var cases []verifyCase
-			if err := json.Unmarshal(data, &cases); err != nil {
-				t.Fatal(err)
+			if err := json.Unmarshal(data, &cases); err != nil || len(cases) == 0 {
+				t.Fatalf("%d cases: %v", len(cases), err)
 			}
 			for i, c := range cases {
 				got, err := ev.Verify(c.Request, 0)

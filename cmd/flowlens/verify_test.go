@@ -130,3 +130,102 @@ func TestSGViewCommand(t *testing.T) {
 		t.Fatalf("text: exit %d: %s", code, stdout)
 	}
 }
+
+const (
+	tagsDir = "../../testdata/verify/service-tags"
+	tagsNet = tagsDir + "/network"
+)
+
+// azureResponse reads stdout as Azure's IP flow verify response body: an
+// object with exactly access and ruleName.
+func azureResponse(t *testing.T, stdout string) map[string]string {
+	t.Helper()
+	var got map[string]string
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil || len(got) != 2 || got["access"] == "" {
+		t.Fatalf("stdout is not Azure's {access, ruleName}: %v\n%s", err, stdout)
+	}
+	return got
+}
+
+func TestVerifyServiceTags(t *testing.T) {
+	cases := []struct {
+		name, local, remote, access, rule string
+	}{
+		{"regional tag", "10.10.1.4:50000", "20.60.26.10:443", "Allow", "securityRules/allow-storage-westeurope"},
+		{"global tag, other region", "10.10.1.4:50000", "20.60.100.10:443", "Deny", "securityRules/deny-storage"},
+		{"AzureCloud not Storage", "10.10.1.4:50000", "52.166.1.1:443", "Allow", "securityRules/allow-azurecloud-https"},
+		{"regional tag, IPv6", "[fd00:db8:10:1::4]:50000", "[2603:1020:207::10]:443", "Allow", "securityRules/allow-storage-westeurope"},
+		{"global tag, IPv6", "[fd00:db8:10:1::4]:50000", "[2603:1030:11::10]:443", "Deny", "securityRules/deny-storage"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, "verify", "--network", tagsNet, "--service-tags", tagsDir+"/servicetags.json",
+				"--target", "app-vm", "--direction", "outbound", "--local", c.local, "--remote", c.remote)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if got := azureResponse(t, stdout); got["access"] != c.access || got["ruleName"] != c.rule {
+				t.Errorf("got %v, want %s %s", got, c.access, c.rule)
+			}
+		})
+	}
+
+	t.Run("no file", func(t *testing.T) {
+		code, stdout, stderr := runCLI(t, "verify", "--network", tagsNet, "--target", "app-vm", "--direction", "outbound",
+			"--local", "10.10.1.4:50000", "--remote", "20.60.26.10:443")
+		if code != exitFailed || stdout != "" {
+			t.Fatalf("exit %d, stdout %q", code, stdout)
+		}
+		for _, w := range []string{`"Storage.WestEurope"`, `"allow-storage-westeurope"`, "app-nsg", "--service-tags"} {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("stderr does not name %s: %s", w, stderr)
+			}
+		}
+	})
+	t.Run("missing file", func(t *testing.T) {
+		code, _, stderr := runCLI(t, "verify", "--network", tagsNet, "--service-tags", tagsDir+"/nope.json", "--target", "app-vm",
+			"--direction", "outbound", "--local", "10.10.1.4:50000", "--remote", "20.60.26.10:443")
+		if code != exitFailed || !strings.Contains(stderr, "nope.json") {
+			t.Errorf("exit %d: %s", code, stderr)
+		}
+	})
+}
+
+func TestSGViewServiceTags(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "sgview", "--network", tagsNet, "--service-tags", tagsDir+"/servicetags.json", "--target", "app-vm")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var view struct {
+		NetworkInterfaces []struct {
+			SecurityRuleAssociations struct {
+				EffectiveSecurityRules []struct {
+					Name                             string
+					DestinationAddressPrefix         string
+					ExpandedDestinationAddressPrefix []string
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &view); err != nil || len(view.NetworkInterfaces) != 1 {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	found := false
+	for _, r := range view.NetworkInterfaces[0].SecurityRuleAssociations.EffectiveSecurityRules {
+		if r.Name == "UserRule_allow-storage-westeurope" {
+			found = true
+			want := []string{"13.69.40.16/28", "20.60.26.0/23", "52.239.140.0/22", "2603:1020:207::/48"}
+			if r.DestinationAddressPrefix != "Storage.WestEurope" || strings.Join(r.ExpandedDestinationAddressPrefix, " ") != strings.Join(want, " ") {
+				t.Errorf("%s expanded to %v, want %v", r.DestinationAddressPrefix, r.ExpandedDestinationAddressPrefix, want)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no UserRule_allow-storage-westeurope: %s", stdout)
+	}
+
+	code, stdout, stderr = runCLI(t, "sgview", "--network", tagsNet, "--target", "app-vm")
+	if code != exitFailed || stdout != "" || !strings.Contains(stderr, `"AzureCloud"`) || !strings.Contains(stderr, `"allow-azurecloud-https-in"`) {
+		t.Errorf("without --service-tags: exit %d, %d bytes on stdout, stderr %s", code, len(stdout), stderr)
+	}
+}
