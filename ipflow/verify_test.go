@@ -2,8 +2,10 @@ package ipflow
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -122,5 +124,41 @@ func TestVerifyRanges(t *testing.T) {
 	}
 	if allowed != 1 {
 		t.Errorf("%d allowed parts, want exactly port 443/Tcp", allowed)
+	}
+}
+
+// TestVerifyIPv6Ranges asks about a whole IPv6 /32 at once: the parts are
+// the /48 the allow names and the rest of the /32 the deny names.
+func TestVerifyIPv6Ranges(t *testing.T) {
+	ev := loadScenario(t, "../testdata/verify/ipv6")
+	req := VerifyRequest{TargetResourceID: "web6", Direction: "Inbound", Protocol: "TCP",
+		LocalIPAddress: "fd00:db8:deca:1::4", LocalPort: "443", RemoteIPAddress: "2001:db8::/32", RemotePort: "50000"}
+	answers, err := ev.Verify(req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct{ remote, rule string }{
+		{"2001:db8::-2001:db8:9:ffff:ffff:ffff:ffff:ffff", "securityRules/deny-v6-doc"},
+		{"2001:db8:a::/48", "securityRules/allow-https-v6"},
+		{"2001:db8:b::-2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", "securityRules/deny-v6-doc"},
+	}
+	if len(answers) != len(want) {
+		t.Fatalf("%d answers, want %d: %+v", len(answers), len(want), answers)
+	}
+	for i, w := range want {
+		if a := answers[i]; a.RemoteIPAddress != w.remote || a.RuleName != w.rule {
+			t.Errorf("part %d: %s %s, want %s %s", i, a.RemoteIPAddress, a.RuleName, w.remote, w.rule)
+		}
+	}
+	for _, a := range answers {
+		if !slices.Contains(a.Notes, "Azure's IP flow verify takes only IPv4; this answer comes from the rules") {
+			t.Errorf("no IPv6 note in %+v", a)
+		}
+	}
+
+	// The two addresses of a request are of one family.
+	req.RemoteIPAddress = "203.0.113.5"
+	if _, err := ev.Verify(req, 0); !errors.Is(err, ErrBadRequest) || !strings.Contains(err.Error(), "different families") {
+		t.Errorf("mixed families: %v", err)
 	}
 }
