@@ -324,9 +324,9 @@ func runQuery(ctx context.Context, root, where string, o queryOptions, stdout, s
 		err = ferr
 	}
 	if o.stats {
-		fmt.Fprintf(stderr, "%s printed; read %d of %d files, %d of %d row groups, %d rows (%d selected), %d matched\n",
+		fmt.Fprintf(stderr, "%s printed; read %d of %d files, %d of %d row groups, %d rows (%d selected), %d matched; %.1f MB of column chunks read\n",
 			plural(n, "row"), st.Files-st.FilesPruned, st.Files, st.RowGroups-st.RowGroupsPruned, st.RowGroups,
-			st.RowsRead, st.RowsSelected, st.RowsMatched)
+			st.RowsRead, st.RowsSelected, st.RowsMatched, float64(st.BytesRead)/1e6)
 	}
 	return err
 }

@@ -67,7 +67,7 @@ func (b *block) need(c colID, full bool) (*vector, error) {
 	}
 	s := b.src
 	if st == stNone || s.cur != c {
-		err := s.pr.reset(s.f, &s.rg.chunks[s.leaf[c]])
+		err := s.pr.resetSpan(s.f, &s.rg.chunks[s.leaf[c]], int64(b.n), b.span)
 		if err == nil && st == stNone {
 			err = v.start(&s.md.leaves[s.leaf[c]], b.n)
 		}

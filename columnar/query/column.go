@@ -95,6 +95,14 @@ type vector struct {
 	levels []bool // scratch: definition levels of a page
 	memo   map[string]int32
 	delta  deltaDecoder
+
+	// Scratch of pick (pick.go).
+	want      []int32 // wanted rows of a page, relative to at
+	pickValid []bool
+	pickRank  []int32
+	pickIdx   []int32
+	pickOut32 []int32
+	pickOut64 []int64
 }
 
 func newVector(c colID) *vector { return &vector{id: c, kind: kindOf(c)} }
@@ -200,6 +208,13 @@ func (v *vector) read(pr *pageReader, span rowSpan, dictOnly bool) (done bool, e
 		if n < 0 || v.at+n > v.n {
 			return false, corrupt("column %s: page of %d rows after %d of %d", v.id, n, v.at, v.n)
 		}
+		if p.typ == pageGap {
+			if span != nil && span.last(v.at, v.at+n) >= 0 {
+				return false, fmt.Errorf("BUG: column %s: rows %d to %d are wanted but were not read", v.id, v.at, v.at+n)
+			}
+			v.at += n
+			continue
+		}
 		use := n  // rows of the page to decode: up to the last one selected
 		skip := 0 // and of those, rows before the first selected one
 		if span != nil {
@@ -235,7 +250,14 @@ func (v *vector) read(pr *pageReader, span rowSpan, dictOnly bool) (done bool, e
 		if v.maxDef == 0 {
 			defs = nil
 		}
-		if err := v.readValues(p.encoding, defs, v.maxDef, b, v.at, use, skip); err != nil {
+		if span != nil && v.maxDef <= 1 && v.pickable(p.encoding) && v.wanted(span, v.at+skip, v.at+use) {
+			if err = v.pick(p.encoding, defs, b, use); err != nil {
+				err = fmt.Errorf("column %s: %w", v.id, err)
+			}
+		} else {
+			err = v.readValues(p.encoding, defs, v.maxDef, b, v.at, use, skip)
+		}
+		if err != nil {
 			return false, err
 		}
 		v.at += n

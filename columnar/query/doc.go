@@ -14,9 +14,10 @@
 //     filter's time bounds (filter.Time.Bounds under and and or);
 //   - row groups whose time and port statistics lie outside them;
 //   - with a RowSelector (a bitmap index), row groups without a selected
-//     row, pages without one, the part of a page before its first
-//     selected row (dictionary indexes and levels are not decoded
-//     there), and the leaves of the filter the index answered exactly
+//     row; pages without one, not even read when the file has Parquet's
+//     offset index (flowlens writes it); the part of a page before its
+//     first selected row (dictionary indexes and levels are not decoded
+//     there); and the leaves of the filter the index answered exactly
 //     (Selection.Exact: they are not evaluated, nor their columns read);
 //   - in every row group, the columns the filter does not need once an
 //     and has no row left: terms are taken cheapest first, and a leaf on
@@ -33,8 +34,12 @@
 // and PLAIN, data pages v1 and v2, any codec arrow-go has — into column
 // vectors reused from one row group to the next. A dictionary column is an
 // index per row into its row group's dictionary, so a Flow's byte slices
-// point into the dictionary: filling a Flow allocates nothing. The
-// file footer is read with arrow-go. Files that use other encodings (or
+// point into the dictionary: filling a Flow allocates nothing. A page
+// with a few selected rows (at most 64) is not decoded into the vector:
+// its runs are walked and only those rows' levels and values written
+// (pick.go), which keeps a needle query from touching, and faulting in,
+// whole row-group-long vectors. The file footer and the page headers are
+// read by the package's own Thrift decoder. Files that use other encodings (or
 // nested columns) are reported as errors naming the file and the column.
 // TestQueryReadMatchesArrow checks every column against arrow-go's reader.
 //

@@ -51,6 +51,8 @@ type chunk struct {
 	codec            compress.Compression
 	min, max         int64 // integer statistics, when hasStats
 	hasStats         bool
+	indexOff         int64 // its OffsetIndex (page locations); −1 when none
+	indexLen         int32
 }
 
 // start is the offset of the chunk's first page.
@@ -233,16 +235,26 @@ func (t *thrift) rowGroup() (rowGroup, error) {
 	return rg, err
 }
 
-// ColumnChunk: 3 meta_data. ColumnMetaData: 1 type, 4 codec, 5
-// num_values, 7 total_compressed_size, 9 data_page_offset, 11
-// dictionary_page_offset, 12 statistics.
+// ColumnChunk: 3 meta_data, 4 offset_index_offset, 5
+// offset_index_length. ColumnMetaData: 1 type, 4 codec, 5 num_values, 7
+// total_compressed_size, 9 data_page_offset, 11 dictionary_page_offset,
+// 12 statistics.
 func (t *thrift) columnChunk() (chunk, error) {
-	c := chunk{dictOff: -1, dataOff: -1}
+	c := chunk{dictOff: -1, dataOff: -1, indexOff: -1}
 	var typ parquet.Type
 	var stats [2][]byte // min, max
 	hasMeta := false
 	err := t.fields(func(id int16, ft byte) (bool, error) {
-		if id != 3 || ft != tStruct {
+		switch {
+		case id == 4 && ft == tI64:
+			v, err := t.int()
+			c.indexOff = v
+			return true, err
+		case id == 5 && ft == tI32:
+			v, err := t.i32()
+			c.indexLen = v
+			return true, err
+		case id != 3 || ft != tStruct:
 			return false, nil
 		}
 		hasMeta = true

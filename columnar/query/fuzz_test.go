@@ -59,9 +59,80 @@ func FuzzQueryDecoders(f *testing.F) {
 				t.Fatalf("levels skipping %d: %d present, %d before (want %d, %d), %v", skip, k2, before2, k, want, err2)
 			}
 		}
+		if locs, err := parseOffsetIndex(b, nil); err == nil {
+			for _, l := range locs {
+				if l.off < 0 || l.size < 0 || l.firstRow < 0 {
+					t.Fatalf("page location %+v accepted", l)
+				}
+			}
+		}
+		// Picking a few values gives what decoding them all gives.
+		var idx []int32
+		for i := int(width) % 7; i < int(n); i += 1 + (i*int(width))%97 {
+			idx = append(idx, int32(i))
+		}
+		if err == nil {
+			out := make([]int32, len(idx))
+			if err := pickHybrid(b, uint(width), idx, out); err != nil {
+				t.Fatalf("pickHybrid: %v; decodeHybrid decoded %d values", err, n)
+			}
+			for j, i := range idx {
+				if out[j] != dst[i] {
+					t.Fatalf("pickHybrid value %d: %d, decodeHybrid %d", i, out[j], dst[i])
+				}
+			}
+		}
+		if _, _, err := decodeLevels(b, valid, 0); err == nil {
+			ok, rank := make([]bool, len(idx)), make([]int32, len(idx))
+			if err := pickLevels(b, int(n), idx, ok, rank); err != nil {
+				t.Fatalf("pickLevels: %v; decodeLevels decoded %d rows", err, n)
+			}
+			present := 0
+			j := 0
+			for i, v := range valid {
+				if j < len(idx) && int(idx[j]) == i {
+					if ok[j] != v || int(rank[j]) != present {
+						t.Fatalf("pickLevels row %d: %v, rank %d; decodeLevels %v, rank %d", i, ok[j], rank[j], v, present)
+					}
+					j++
+				}
+				if v {
+					present++
+				}
+			}
+		}
 		var d deltaDecoder
-		_ = decodeDelta(&d, b, make([]int64, n))
-		_ = decodeDelta(&d, b, make([]int32, n))
+		all64 := make([]int64, n)
+		if decodeDelta(&d, b, all64) == nil {
+			out := make([]int64, len(idx))
+			if err := pickDelta(&d, b, idx, out); err != nil {
+				t.Fatalf("pickDelta: %v; decodeDelta decoded %d values", err, n)
+			}
+			for j, i := range idx {
+				if out[j] != all64[i] {
+					t.Fatalf("pickDelta value %d: %d, decodeDelta %d", i, out[j], all64[i])
+				}
+			}
+		}
+		all32 := make([]int32, n)
+		if decodeDelta(&d, b, all32) == nil {
+			out := make([]int32, len(idx))
+			if err := pickDelta(&d, b, idx, out); err != nil || len(idx) > 0 && out[len(out)-1] != all32[idx[len(idx)-1]] {
+				t.Fatalf("pickDelta int32: %v", err)
+			}
+		}
+		if plainInt64(b, all64) == nil {
+			out := make([]int64, len(idx))
+			if err := pickPlain64(b, idx, out); err != nil || len(idx) > 0 && out[0] != all64[idx[0]] {
+				t.Fatalf("pickPlain64: %v", err)
+			}
+		}
+		if plainInt32(b, all32) == nil {
+			out := make([]int32, len(idx))
+			if err := pickPlain32(b, idx, out); err != nil || len(idx) > 0 && out[0] != all32[idx[0]] {
+				t.Fatalf("pickPlain32: %v", err)
+			}
+		}
 		for _, p := range []int{0, 1, 5} {
 			plainByteArrays(b, p, func(int, []byte) {})
 		}

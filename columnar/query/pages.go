@@ -57,7 +57,19 @@ type pageReader struct {
 	rows  int64 // rows the pages seen so far hold
 	want  int64 // rows of the chunk
 	foot  []byte
+	read  int64 // bytes of column chunks read, for Stats
+
+	// Reading only some pages (offsets.go): raw holds runs of pages.
+	segs   []segment // the runs; nil when raw is the whole chunk
+	seg    int       // the next run to enter
+	ranges []byteRange
+	oi     []byte
+	locs   []pageLoc
 }
+
+// pageGap is the type of the pages next returns for rows whose pages
+// were not read: numValues rows, nothing to decode.
+const pageGap = -1
 
 // reset reads the column chunk cc of the file r into the reader.
 func (p *pageReader) reset(r io.ReaderAt, cc *chunk) error {
@@ -70,8 +82,20 @@ func (p *pageReader) reset(r io.ReaderAt, cc *chunk) error {
 	if n, err := r.ReadAt(p.raw, start); n != len(p.raw) {
 		return fmt.Errorf("read column chunk: %w", err)
 	}
-	p.pos, p.rows, p.want = 0, 0, cc.values
+	p.read += size
+	p.segs = p.segs[:0]
+	p.startChunk(cc)
+	return p.setCodec()
+}
+
+// startChunk starts reading chunk cc from raw.
+func (p *pageReader) startChunk(cc *chunk) {
+	p.pos, p.rows, p.want, p.seg = 0, 0, cc.values, 0
 	p.codec = cc.codec
+}
+
+// setCodec readies the decompressor of the chunk's codec.
+func (p *pageReader) setCodec() error {
 	switch p.codec {
 	case compress.Codecs.Uncompressed:
 	case compress.Codecs.Zstd:
@@ -103,7 +127,23 @@ func (p *pageReader) close() {
 // next returns the next dictionary or data page of the chunk; ok is false
 // after the last. The page is valid until the next call.
 func (p *pageReader) next() (pg page, ok bool, err error) {
-	for p.rows < p.want && p.pos < len(p.raw) {
+	for p.rows < p.want {
+		if p.seg < len(p.segs) && p.pos == p.segs[p.seg].start {
+			s := p.segs[p.seg]
+			p.seg++
+			if s.firstRow < p.rows {
+				return pg, false, corrupt("pages read up to row %d, the offset index starts the next at row %d", p.rows, s.firstRow)
+			}
+			if s.firstRow > p.rows {
+				return p.gap(s.firstRow), true, nil
+			}
+		}
+		if p.pos >= len(p.raw) {
+			if len(p.segs) > 0 {
+				return p.gap(p.want), true, nil
+			}
+			break
+		}
 		h, n, err := readPageHeader(p.raw[p.pos:])
 		if err != nil {
 			return pg, false, err
@@ -126,6 +166,13 @@ func (p *pageReader) next() (pg page, ok bool, err error) {
 		return page{pageHeader: h, raw: body}, true, nil
 	}
 	return pg, false, nil
+}
+
+// gap returns a gap page of the rows from p.rows to row.
+func (p *pageReader) gap(row int64) page {
+	n := row - p.rows
+	p.rows = row
+	return page{pageHeader: pageHeader{typ: pageGap, numValues: int32(n)}}
 }
 
 // body returns the levels and values of a page, decompressed. They are

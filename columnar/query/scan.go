@@ -66,6 +66,7 @@ type Stats struct {
 	RowsRead        int64 `json:"rows_read"`         // rows of the row groups read
 	RowsSelected    int64 `json:"rows_selected"`     // of those, rows the selector picked (all of them without a selector)
 	RowsMatched     int64 `json:"rows_matched"`      // rows that matched the filter
+	BytesRead       int64 `json:"bytes_read"`        // bytes of column chunks read: whole chunks, or the pages holding selected rows
 }
 
 func (s *Stats) add(o Stats) {
@@ -76,6 +77,7 @@ func (s *Stats) add(o Stats) {
 	s.RowsRead += o.RowsRead
 	s.RowsSelected += o.RowsSelected
 	s.RowsMatched += o.RowsMatched
+	s.BytesRead += o.BytesRead
 }
 
 // ErrStop, returned by a Scan callback, ends the scan early without an
@@ -299,6 +301,7 @@ func (e *engine) run(ctx context.Context, onBlock func(w int, b *block) (keep bo
 					return
 				}
 				err := e.scanFile(ctx, w, i, ev, pr, &stats[w], onBlock)
+				stats[w].BytesRead, pr.read = stats[w].BytesRead+pr.read, 0
 				if done != nil {
 					done(i)
 				}

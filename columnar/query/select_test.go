@@ -70,6 +70,13 @@ func TestQueryRowSelector(t *testing.T) {
 		}
 		return out
 	}
+	spots := func() []*roaring.Bitmap { // two rows a third into each file, one two thirds in
+		var out []*roaring.Bitmap
+		for _, fe := range files {
+			out = append(out, roaring.BitmapOf(uint32(fe.Rows/3), uint32(fe.Rows/3+1), uint32(2*fe.Rows/3)))
+		}
+		return out
+	}
 	cases := []struct {
 		name   string
 		sel    []*roaring.Bitmap // per file; nil entry: ok false
@@ -78,10 +85,12 @@ func TestQueryRowSelector(t *testing.T) {
 		{"dense", random(0.5), "tcp or deny"},
 		{"sparse", random(0.004), "not state B"},
 		{"sparse no filter", random(0.004), ""},
+		{"needles", spots(), "not udp"},
 		{"first rows", firstRows(10), "bytes > 1M or not allow"},
 		{"some files unknown", func() []*roaring.Bitmap { s := random(0.1); s[0] = nil; return s }(), "udp"},
 		{"empty", func() []*roaring.Bitmap { s := random(0); return s }(), ""},
 	}
+	read := map[string]int64{} // bytes of column chunks read, by case
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var e filter.Expr
@@ -112,6 +121,7 @@ func TestQueryRowSelector(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			read[c.name] = st.BytesRead
 			if len(got) != len(want) {
 				t.Fatalf("%d rows, want %d (stats %+v)", len(got), len(want), st)
 			}
@@ -138,6 +148,11 @@ func TestQueryRowSelector(t *testing.T) {
 				t.Errorf("stats %+v: want nothing read", st)
 			}
 		})
+	}
+	// A few rows per row group are read from the pages that hold them
+	// (the offset index says where), not from whole column chunks.
+	if needles, dense := read["needles"], read["dense"]; needles <= 0 || needles*2 > dense {
+		t.Errorf("needles read %d bytes of column chunks, the dense selection %d", needles, dense)
 	}
 	t.Run("error", func(t *testing.T) {
 		boom := errors.New("index broken")
