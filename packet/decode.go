@@ -58,7 +58,7 @@ var statusReason = [...]string{
 // Transport headers cut by the snap length (decoded.truncated).
 const (
 	truncNone = iota
-	truncTCP  // fewer than 20 bytes of TCP header
+	truncTCP  // fewer bytes of TCP header than 20 or than its data offset says
 	truncUDP  // fewer than 8 bytes of UDP header
 )
 
@@ -367,6 +367,8 @@ func (d *decoded) ipv6(b []byte) status {
 // transport reads ports (TCP and UDP) and flags (TCP) from the header at
 // the start of p, as far as the captured bytes reach: TCP ports need 4
 // bytes and flags 14, as in tshark; UDP ports need the whole 8-byte header.
+// A TCP header is truncated when p holds fewer than 20 bytes of it, or
+// fewer than its data offset says (cut inside its options).
 func (d *decoded) transport(p []byte) {
 	switch d.proto {
 	case 6:
@@ -376,7 +378,7 @@ func (d *decoded) transport(p []byte) {
 		if len(p) >= 14 {
 			d.flags, d.hasFlags = p[13], true
 		}
-		if len(p) < 20 {
+		if len(p) < 20 || len(p) < int(p[12]>>4)*4 {
 			d.truncated = truncTCP
 		}
 	case 17:

@@ -39,6 +39,20 @@ var (
 	tcpHdr = []byte{0x01, 0xbb, 0xc3, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x12, 0xff, 0xff, 0, 0, 0, 0} // 443 → 50000, SYN+ACK
 )
 
+// v4opts is v4 with IPv4 options (a multiple of 4 bytes) after the fixed
+// header.
+func v4opts(opts []byte, proto uint8, l4 []byte) []byte {
+	b := v4(proto, 0, l4)
+	b = cat(b[:20], opts, b[20:])
+	b[0] = 0x40 | byte((20+len(opts))/4)
+	binary.BigEndian.PutUint16(b[2:], uint16(len(b)))
+	return b
+}
+
+// tcpOptsHdr is tcpHdr with 12 bytes of options (MSS, SACK permitted,
+// window scale, NOP padding): data offset 8, 32 bytes.
+var tcpOptsHdr = cat(tcpHdr[:12], []byte{0x80, 0x12}, tcpHdr[14:], []byte{2, 4, 5, 0xb4, 4, 2, 1, 1, 1, 3, 3, 7})
+
 // addrOf parses an IP address into an addr.
 func addrOf(s string) addr {
 	b := netip.MustParseAddr(s).As16()
@@ -112,6 +126,16 @@ func TestDecode(t *testing.T) {
 		{"ipv4 ihl 4", linkIPv4, func() []byte { b := v4(17, 0, udpHdr); b[0] = 0x44; return b }(), statusBadIP, decoded{}},
 		{"ipv4 total length < header", linkIPv4, func() []byte { b := v4(17, 0, udpHdr); b[3] = 10; return b }(), statusBadIP, decoded{}},
 		{"ipv4 options cut", linkIPv4, func() []byte { b := v4(17, 0, nil); b[0], b[3] = 0x4f, 60; return b }(), statusTruncatedIP, decoded{}},
+		{"ipv4 options: udp ports after them", linkIPv4, v4opts([]byte{0x94, 4, 0, 0}, 17, udpHdr), statusIP, udp4}, // router alert
+		{"ipv4 options: tcp ports and flags after them", linkEthernet,
+			eth(0x0800, v4opts([]byte{7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 6, tcpHdr)), statusIP, tcp4}, // record route, EOL padding
+		{"ipv4 options: tcp cut after them", linkIPv4, v4opts([]byte{0x94, 4, 0, 0}, 6, tcpHdr)[:24+14], statusIP,
+			with(tcp4, func(d *decoded) { d.truncated = truncTCP })},
+		{"tcp with options", linkIPv4, v4(6, 0, tcpOptsHdr), statusIP, tcp4},
+		{"tcp cut inside its options: ports and flags", linkIPv4, v4(6, 0, tcpOptsHdr)[:20+31], statusIP,
+			with(tcp4, func(d *decoded) { d.truncated = truncTCP })},
+		{"tcp cut after 20 of 32 header bytes", linkIPv4, v4(6, 0, tcpOptsHdr)[:40], statusIP,
+			with(tcp4, func(d *decoded) { d.truncated = truncTCP })},
 		{"tcp cut at 14: ports and flags", linkIPv4, v4(6, 0, tcpHdr)[:34], statusIP,
 			with(tcp4, func(d *decoded) { d.truncated = truncTCP })},
 		{"tcp cut at 4: ports only", linkIPv4, v4(6, 0, tcpHdr)[:24], statusIP,

@@ -15,6 +15,18 @@
 // every packet before it. Decompression (.gz, .zst) is the caller's job;
 // IsCapture recognises the magic numbers.
 //
+// The reader and the decoder are ours, not gopacket's pcapgo and
+// DecodingLayerParser, for speed and for correctness: issue 3 asks for 3
+// million packets per second per core with nothing allocated per packet,
+// where a minimal gopacket program that only counts flows took 1.9 s for
+// 3 million packets; and checking gopacket against tshark found traps
+// (pcapgo.NgReader drops packets of interfaces whose link type differs from
+// the first, pcapgo refuses pcap version 2.1, gopacket gives a first
+// fragment no ports, and its TCP decoder needs 20 bytes where tshark reads
+// ports and flags from a cut header). gopacket stays in the tests as a
+// differential oracle for the reader (gopacket_test.go), as tshark is for
+// the flows (TestOracle).
+//
 // Link types: Ethernet (with 802.1Q, 802.1ad/QinQ, MPLS, PPPoE and
 // LLC/SNAP), Linux cooked SLL and SLL2, raw IP (12, 14, 101, 228, 229),
 // BSD null and OpenBSD loopback, PPP (9 and 50; with or without HDLC-like
@@ -35,8 +47,9 @@
 // fragment when it was seen (matched on addresses, protocol and IP id, in
 // a fixed-size table), else to the flow with ports 0. TCP ports and flags
 // are read from a header cut by the snap length as far as the captured
-// bytes reach (ports need 4 bytes, flags 14), as tshark does; such packets
-// are also counted as truncated-tcp.
+// bytes reach (ports need 4 bytes, flags 14), as tshark does; a packet with
+// fewer bytes of TCP header than 20, or than its data offset says (cut
+// inside its options), is also counted as truncated-tcp.
 //
 // The initiator is the sender of the first packet of the flow, or the
 // receiver when that packet is a TCP SYN+ACK (the SYN was not captured).

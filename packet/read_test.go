@@ -73,6 +73,14 @@ func TestReadFlowsRows(t *testing.T) {
 			Time: 1607454603986596, EndTime: 1607454608018993, Src: "172.16.133.2", Dst: "172.217.11.78",
 			Proto: 1, State: 'B', PacketsOut: 5, BytesOut: 490, PacketsIn: 5, BytesIn: 490,
 		}}},
+		// A first fragment with the UDP header (60 bytes), a later fragment
+		// (150), the first fragment again (338), all IP id 0xf2: the later
+		// fragment is in the flow of the first, with its ports. (tshark's
+		// rows, in the oracle, count it under ports 0 0.)
+		{"zeek-ipv4-fragmented-1.pcap", []row{{
+			Time: 950988235155866, EndTime: 950988235156457, Src: "164.1.123.163", Dst: "164.1.123.61",
+			SrcPort: 123, DstPort: 137, Proto: 17, State: 'B', PacketsOut: 3, BytesOut: 548,
+		}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
@@ -246,7 +254,7 @@ func TestBadInput(t *testing.T) {
 		t.Run(tc.file, func(t *testing.T) {
 			path := findSample(tc.file)
 			if path == "" {
-				t.Skipf("%s is not in testdata (too large); it is read from ../shared/samples/pcap when present", tc.file)
+				t.Skipf("%s is missing: in neither %s (too large to copy) nor %s", tc.file, sampleDirs[0], sampleDirs[1])
 			}
 			got, _, err := readRows(t, openSample(t, path), tc.file, DefaultConfig())
 			var e *Error
@@ -270,6 +278,32 @@ func TestBadInput(t *testing.T) {
 			var e *Error
 			if !errors.As(err, &e) || !errors.Is(err, ErrBadHeader) || e.Offset != 0 || e.Frame != 0 {
 				t.Errorf("error %v, want ErrBadHeader at offset 0", err)
+			}
+		})
+	}
+}
+
+// TestMalformedCounts: the packets each sample counts as malformed, by
+// reason. In zeek-tcp-truncated-header.pcap the SYN's TCP header says 40
+// bytes and 34 are captured (cut inside its options); the other 23 packets
+// have whole 20- or 24-byte headers and are cut in their payload only.
+func TestMalformedCounts(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		want map[string]int64
+	}{
+		{"zeek-tcp-truncated-header.pcap", map[string]int64{reasonTruncatedTCP: 1}},
+		{"tcpdump-aoe-oobr-1.pcap", map[string]int64{reasonCaplenGtLen: 1}},
+		{"tcpdump-timestamp_invalid_nano.pcap", map[string]int64{reasonBadTimestamp: 2}},
+		{"zeek-contentline-irc-5k-line.pcap", map[string]int64{}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			_, st, err := readRows(t, openSample(t, "../testdata/pcap/"+tc.file), tc.file, DefaultConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(st.Malformed, tc.want) {
+				t.Errorf("malformed %v, want %v", st.Malformed, tc.want)
 			}
 		})
 	}
