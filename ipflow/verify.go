@@ -155,13 +155,22 @@ func (e *Evaluator) Verify(req VerifyRequest, limit int) ([]Answer, error) {
 }
 
 // mergeQuery extends a with b when they differ in one dimension only and
-// b continues a there.
+// b continues a there; parts that differ only in protocols always merge.
 func mergeQuery(a *Query, b Query) bool {
-	if a.Protocols != b.Protocols || a.AnySrcPort != b.AnySrcPort {
+	if a.AnySrcPort != b.AnySrcPort {
 		return false
 	}
 	sameSrc, sameDst := a.Src == b.Src, a.Dst == b.Dst
 	sameSP, sameDP := a.SrcPorts == b.SrcPorts, a.DstPorts == b.DstPorts
+	if a.Protocols != b.Protocols {
+		if !sameSrc || !sameDst || !sameSP || !sameDP {
+			return false
+		}
+		for i := range a.Protocols {
+			a.Protocols[i] |= b.Protocols[i]
+		}
+		return true
+	}
 	switch {
 	case sameDst && sameSP && sameDP && a.Src.To().Next() == b.Src.From():
 		a.Src = netipx.IPRangeFrom(a.Src.From(), b.Src.To())
@@ -335,16 +344,21 @@ func (e *Evaluator) readRequest(req VerifyRequest) (*request, error) {
 		return nil, bad("remotePort: %v", err)
 	}
 	q := &r.query
+	// Only TCP and UDP carry ports: the port notes concern them alone.
+	ported := q.Protocols.Has(ProtoTCP) || q.Protocols.Has(ProtoUDP)
+	if !ported && (!localAny || !remoteAny) {
+		r.notes = append(r.notes, fmt.Sprintf("protocol %s has no ports: localPort and remotePort are ignored, and only rules whose ports are * apply", req.Protocol))
+	}
 	if r.dir == Inbound {
 		q.Src, q.Dst, q.SrcPorts, q.DstPorts = remote, local, remotePorts, localPorts
 		q.AnySrcPort = remoteAny
-		if localAny {
+		if localAny && ported {
 			r.notes = append(r.notes, "Azure allows * only for the source port (remotePort when Inbound); localPort * is answered per port range")
 		}
 	} else {
 		q.Src, q.Dst, q.SrcPorts, q.DstPorts = local, remote, localPorts, remotePorts
 		q.AnySrcPort = localAny
-		if remoteAny {
+		if remoteAny && ported {
 			r.notes = append(r.notes, "Azure allows * only for the source port (localPort when Outbound); remotePort * is answered per port range")
 		}
 	}

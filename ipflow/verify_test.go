@@ -162,3 +162,40 @@ func TestVerifyIPv6Ranges(t *testing.T) {
 		t.Errorf("mixed families: %v", err)
 	}
 }
+
+// TestVerifyBeyondAzure checks the answers and notes of requests Azure
+// refuses: "*" decided by one rule is one answer, and ICMP, which has no
+// ports, gets no note about "*" ports.
+func TestVerifyBeyondAzure(t *testing.T) {
+	ev := loadScenario(t, "../testdata/verify/subnet-and-nic")
+	const (
+		protoNote = "Azure's IP flow verify takes only TCP and UDP; this answer comes from the rules"
+		portsNote = "protocol Icmp has no ports: localPort and remotePort are ignored, and only rules whose ports are * apply"
+	)
+	tests := []struct {
+		name                      string
+		proto, dir, lport, rport  string
+		remote, rule, answerProto string
+		notes                     []string
+	}{
+		{"* to the Internet, one rule for every protocol", "*", "Outbound", "50000", "443", "198.51.100.1",
+			"defaultSecurityRules/AllowInternetOutBound", "*", []string{protoNote}},
+		{"Icmp without ports", "Icmp", "Inbound", "*", "*", "203.0.113.9",
+			"defaultSecurityRules/DenyAllInBound", "Icmp", []string{protoNote}},
+		{"Icmp with ports", "Icmp", "Inbound", "80", "1", "203.0.113.9",
+			"defaultSecurityRules/DenyAllInBound", "Icmp", []string{protoNote, portsNote}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := VerifyRequest{TargetResourceID: "vm1", Direction: tc.dir, Protocol: tc.proto,
+				LocalIPAddress: "10.0.1.4", LocalPort: tc.lport, RemoteIPAddress: tc.remote, RemotePort: tc.rport}
+			got, err := ev.Verify(req, 0)
+			if err != nil || len(got) != 1 {
+				t.Fatalf("%d answers, %v: %+v", len(got), err, got)
+			}
+			if a := got[0]; a.RuleName != tc.rule || a.Protocol != tc.answerProto || !slices.Equal(a.Notes, tc.notes) {
+				t.Errorf("got %s for %s, notes %q; want %s for %s, notes %q", a.RuleName, a.Protocol, a.Notes, tc.rule, tc.answerProto, tc.notes)
+			}
+		})
+	}
+}

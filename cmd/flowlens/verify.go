@@ -76,8 +76,9 @@ The flags ask the same without a file; --target takes a VM or NIC by id or by
 name. -o text prints a sentence.
 
 Beyond Azure: ICMP, other protocols and "*" are answered from the rules;
-IPv6 too. Address ranges (CIDR or a-b) and port ranges (N-M) are split into
-the parts one rule decides, and each part is answered.
+IPv6 too. A note on stderr says so (in --batch, the line's "notes"); stdout
+keeps Azure's response body. Address ranges (CIDR or a-b) and port ranges
+(N-M) are split into the parts one rule decides, and each part is answered.
 
 --batch FILE (or -) takes many requests, as JSON lines of request bodies or
 CSV with a header (target, direction, protocol, local_ip, local_port,

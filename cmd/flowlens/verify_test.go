@@ -229,3 +229,118 @@ func TestSGViewServiceTags(t *testing.T) {
 		t.Errorf("without --service-tags: exit %d, %d bytes on stdout, stderr %s", code, len(stdout), stderr)
 	}
 }
+
+const v6Net = "../../testdata/verify/ipv6/network"
+
+// Notes the answers carry where they go beyond Azure's IP flow verify.
+const (
+	noteProtocol = "Azure's IP flow verify takes only TCP and UDP; this answer comes from the rules"
+	noteIPv6     = "Azure's IP flow verify takes only IPv4; this answer comes from the rules"
+	noteNoPorts  = "protocol Icmp has no ports: localPort and remotePort are ignored, and only rules whose ports are * apply"
+)
+
+// TestVerifyBeyondAzureNotes checks that requests Azure would refuse (ICMP,
+// "*", IPv6) get Azure's response body on stdout and the note saying so on
+// stderr, and nothing else there.
+func TestVerifyBeyondAzureNotes(t *testing.T) {
+	reqFile := filepath.Join(t.TempDir(), "icmp-ports.json")
+	if err := os.WriteFile(reqFile, []byte(`{"targetResourceId": "vm1", "direction": "Outbound", "protocol": "Icmp",
+		"localIPAddress": "10.0.1.4", "localPort": "8", "remoteIPAddress": "198.51.100.1", "remotePort": "0"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	flags := func(network, proto, dir, local, remote string) []string {
+		target := "vm1"
+		if network == v6Net {
+			target = "web6"
+		}
+		return []string{"verify", "--network", network, "--target", target, "--protocol", proto, "--direction", dir, "--local", local, "--remote", remote}
+	}
+	cases := []struct {
+		name         string
+		args         []string
+		access, rule string
+		notes        []string
+	}{
+		{"Tcp, IPv4: Azure's own question", flags(verifyNet, "TCP", "inbound", "10.0.1.4:443", "203.0.113.9:50000"),
+			"Allow", "securityRules/allow-https", nil},
+		{"ICMP without ports", flags(verifyNet, "Icmp", "inbound", "10.0.1.4", "203.0.113.9"),
+			"Deny", "defaultSecurityRules/DenyAllInBound", []string{noteProtocol}},
+		{"ICMP with ports, --request", []string{"verify", "--network", verifyNet, "--request", reqFile},
+			"Allow", "defaultSecurityRules/AllowInternetOutBound", []string{noteProtocol, noteNoPorts}},
+		{"* decided by one rule", flags(verifyNet, "*", "outbound", "10.0.1.4:50000", "198.51.100.1:443"),
+			"Allow", "defaultSecurityRules/AllowInternetOutBound", []string{noteProtocol}},
+		{"IPv6", flags(v6Net, "TCP", "inbound", "[fd00:db8:deca:1::4]:443", "[2001:db8:a::5]:50000"),
+			"Allow", "securityRules/allow-https-v6", []string{noteIPv6}},
+		{"ICMP over IPv6", flags(v6Net, "Icmp", "inbound", "fd00:db8:deca:1::4", "2001:db8:c::5"),
+			"Deny", "securityRules/deny-v6-doc", []string{noteProtocol, noteIPv6}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, c.args...)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if got := azureResponse(t, stdout); got["access"] != c.access || got["ruleName"] != c.rule {
+				t.Errorf("got %v, want %s %s", got, c.access, c.rule)
+			}
+			var want []string
+			for _, n := range c.notes {
+				want = append(want, "note: "+n)
+			}
+			if got := strings.Split(strings.TrimSpace(stderr), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("stderr:\n%s\nwant:\n%s", stderr, strings.Join(want, "\n"))
+			}
+		})
+	}
+}
+
+// TestVerifyBatchNotes checks the notes of --batch lines: each answer
+// carries its own, and Azure's own questions carry none.
+func TestVerifyBatchNotes(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "b.jsonl")
+	lines := []string{
+		`{"targetResourceId":"vm1","direction":"Inbound","protocol":"TCP","localIPAddress":"10.0.1.4","localPort":"443","remoteIPAddress":"203.0.113.9","remotePort":"50000"}`,
+		`{"targetResourceId":"vm1","direction":"Inbound","protocol":"Icmp","localIPAddress":"10.0.1.4","localPort":"*","remoteIPAddress":"203.0.113.9","remotePort":"*"}`,
+		`{"targetResourceId":"vm1","direction":"Outbound","protocol":"*","localIPAddress":"10.0.1.4","localPort":"50000","remoteIPAddress":"198.51.100.1","remotePort":"443"}`,
+	}
+	if err := os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "verify", "--network", verifyNet, "--batch", in)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	v6In := filepath.Join(t.TempDir(), "v6.jsonl")
+	if err := os.WriteFile(v6In, []byte(`{"targetResourceId":"web6","direction":"Inbound","protocol":"TCP","localIPAddress":"fd00:db8:deca:1::4","localPort":"443","remoteIPAddress":"2001:db8:a::5","remotePort":"50000"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, v6Out, stderr := runCLI(t, "verify", "--network", v6Net, "--batch", v6In)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want := []struct {
+		rule  string
+		notes []string
+	}{
+		{"securityRules/allow-https", nil},
+		{"defaultSecurityRules/DenyAllInBound", []string{noteProtocol}},
+		{"defaultSecurityRules/AllowInternetOutBound", []string{noteProtocol}},
+		{"securityRules/allow-https-v6", []string{noteIPv6}},
+	}
+	got := strings.Split(strings.TrimSpace(stdout)+"\n"+strings.TrimSpace(v6Out), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("%d lines, want %d:\n%s\n%s", len(got), len(want), stdout, v6Out)
+	}
+	for i, w := range want {
+		var a struct {
+			RuleName string
+			Notes    []string
+		}
+		if err := json.Unmarshal([]byte(got[i]), &a); err != nil {
+			t.Fatalf("line %d: %v: %s", i, err, got[i])
+		}
+		if a.RuleName != w.rule || strings.Join(a.Notes, "|") != strings.Join(w.notes, "|") {
+			t.Errorf("line %d: %s %q, want %s %q", i, a.RuleName, a.Notes, w.rule, w.notes)
+		}
+	}
+}
