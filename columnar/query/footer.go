@@ -21,6 +21,7 @@ import (
 type footer struct {
 	leaves    []leaf
 	rowGroups []rowGroup
+	schema    []schemaElement // scratch
 }
 
 type leaf struct {
@@ -77,8 +78,9 @@ func (f *footer) leafIndex(path string) int {
 // the footer of any file flowlens writes, and its 8-byte trailer.
 const footerTail = 64 << 10
 
-// readFooter reads the footer of the Parquet file r of the given size.
-func readFooter(r io.ReaderAt, size int64, buf *[]byte) (*footer, error) {
+// readFooter reads the footer of the Parquet file r of the given size
+// into f (a new one when nil), reusing its memory.
+func readFooter(r io.ReaderAt, size int64, buf *[]byte, f *footer) (*footer, error) {
 	if size < 12 {
 		return nil, fmt.Errorf("parquet file of %d bytes", size)
 	}
@@ -106,14 +108,19 @@ func readFooter(r io.ReaderAt, size int64, buf *[]byte) (*footer, error) {
 		n = flen + 8
 	}
 	*buf = b
-	return parseFooter(b[n-8-flen : n-8])
+	return parseFooter(b[n-8-flen:n-8], f)
 }
 
-// parseFooter parses a FileMetaData.
-func parseFooter(b []byte) (*footer, error) {
-	f := &footer{}
+// parseFooter parses a FileMetaData into f (a new one when nil), reusing
+// its memory: a scan parses a footer per file, and fresh memory costs.
+func parseFooter(b []byte, f *footer) (*footer, error) {
+	if f == nil {
+		f = &footer{}
+	}
+	f.leaves = f.leaves[:0]
+	rowGroups := f.rowGroups[:0]
 	t := &thrift{b: b}
-	var schema []schemaElement
+	schema := f.schema[:0]
 	err := t.fields(func(id int16, typ byte) (bool, error) {
 		switch {
 		case id == 2 && typ == tList:
@@ -145,13 +152,18 @@ func parseFooter(b []byte) (*footer, error) {
 			})
 		case id == 4 && typ == tList:
 			return true, t.list(tStruct, func() error {
-				rg, err := t.rowGroup()
-				f.rowGroups = append(f.rowGroups, rg)
+				var chunks []chunk // those of the footer before, reused
+				if n := len(rowGroups); n < cap(rowGroups) {
+					chunks = rowGroups[:n+1][n].chunks[:0]
+				}
+				rg, err := t.rowGroup(chunks)
+				rowGroups = append(rowGroups, rg)
 				return err
 			})
 		}
 		return false, nil
 	})
+	f.rowGroups, f.schema = rowGroups, schema
 	if err != nil {
 		return nil, fmt.Errorf("footer at byte %d of %d: %w", t.pos, len(b), err)
 	}
@@ -214,9 +226,9 @@ func (f *footer) walkSchema(schema []schemaElement, pos *int, n int, prefix stri
 	return nil
 }
 
-// RowGroup: 1 columns, 3 num_rows.
-func (t *thrift) rowGroup() (rowGroup, error) {
-	var rg rowGroup
+// RowGroup: 1 columns, 3 num_rows. Its chunks are appended to chunks.
+func (t *thrift) rowGroup(chunks []chunk) (rowGroup, error) {
+	rg := rowGroup{chunks: chunks}
 	err := t.fields(func(id int16, typ byte) (bool, error) {
 		switch {
 		case id == 1 && typ == tList:

@@ -75,6 +75,7 @@ func footerFiles(t testing.TB) []string {
 // TestFooterMatchesArrow: the footer parser reads what arrow-go's full
 // decoder reads, leaf by leaf and chunk by chunk, statistics included.
 func TestFooterMatchesArrow(t *testing.T) {
+	var reused footer // parsed into from one file to the next, as a scan does
 	for _, name := range footerFiles(t) {
 		f, err := os.Open(name)
 		if err != nil {
@@ -82,9 +83,12 @@ func TestFooterMatchesArrow(t *testing.T) {
 		}
 		fi, _ := f.Stat()
 		var buf []byte
-		got, err := readFooter(f, fi.Size(), &buf)
+		got, err := readFooter(f, fi.Size(), &buf, nil)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if again, err := readFooter(f, fi.Size(), &buf, &reused); err != nil || again.String() != got.String() {
+			t.Fatalf("%s: parsed into the footer of the file before: %v\n%s\nfresh:\n%s", name, err, again, got)
 		}
 		pf, err := file.NewParquetReader(f)
 		if err != nil {
@@ -132,7 +136,7 @@ func FuzzFooter(f *testing.F) {
 		f.Add(b[len(b)-8-n : len(b)-8])
 	}
 	f.Fuzz(func(t *testing.T, foot []byte) {
-		got, err := parseFooter(foot)
+		got, err := parseFooter(foot, nil)
 		if err != nil {
 			return
 		}
@@ -162,7 +166,17 @@ func BenchmarkParseFooter(b *testing.B) {
 		b.SetBytes(int64(len(foot)))
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := parseFooter(foot); err != nil {
+			if _, err := parseFooter(foot, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("flowlens-reused", func(b *testing.B) {
+		b.SetBytes(int64(len(foot)))
+		b.ReportAllocs()
+		var f footer
+		for b.Loop() {
+			if _, err := parseFooter(foot, &f); err != nil {
 				b.Fatal(err)
 			}
 		}

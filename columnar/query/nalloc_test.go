@@ -29,7 +29,7 @@ func TestQueryDecodeNoAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf []byte
-	md, err := readFooter(f, fi.Size(), &buf)
+	md, err := readFooter(f, fi.Size(), &buf, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

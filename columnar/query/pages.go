@@ -57,7 +57,8 @@ type pageReader struct {
 	rows  int64 // rows the pages seen so far hold
 	want  int64 // rows of the chunk
 	foot  []byte
-	read  int64 // bytes of column chunks read, for Stats
+	md    footer // the footer of the file being read
+	read  int64  // bytes of column chunks read, for Stats
 
 	// Reading only some pages (offsets.go): raw holds runs of pages.
 	segs   []segment // the runs; nil when raw is the whole chunk

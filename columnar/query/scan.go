@@ -375,7 +375,7 @@ func (e *engine) scanFile(ctx context.Context, w, i int, ev *evaluator, pr *page
 	if err != nil {
 		return err
 	}
-	md, err := readFooter(osf, fi.Size(), &pr.foot)
+	md, err := readFooter(osf, fi.Size(), &pr.foot, &pr.md)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", entry.Path, err)
 	}
