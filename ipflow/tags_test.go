@@ -131,3 +131,42 @@ func TestServiceTagsSecurityGroupView(t *testing.T) {
 		t.Errorf("found %d of the %d tag rules", seen, len(want))
 	}
 }
+
+// TestVirtualNetworkGateways checks the gateway part of the
+// VirtualNetwork tag in security group view: a spoke that uses the hub's
+// gateway (useRemoteGateways) gets the local network gateway's prefixes
+// and the BGP-learned routes, a spoke peered without it does not, and the
+// hub, whose gateway it is, does.
+func TestVirtualNetworkGateways(t *testing.T) {
+	ev := loadScenario(t, "../testdata/verify/hub-spoke-vpn")
+	tests := []struct {
+		vm   string
+		want []string
+	}{
+		{"spoke1-vm", []string{"10.1.0.0/16", "10.100.0.0/16", "10.200.0.0/16", "168.63.129.16/32", "172.16.10.0/24", "192.168.0.0/16"}},
+		{"spoke2-vm", []string{"10.2.0.0/16", "10.100.0.0/16", "168.63.129.16/32"}},
+		{"hub-vm", []string{"10.1.0.0/16", "10.2.0.0/15", "10.100.0.0/16", "10.200.0.0/16", "168.63.129.16/32", "172.16.10.0/24", "192.168.0.0/16"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.vm, func(t *testing.T) {
+			view, err := ev.SecurityGroupView(tc.vm)
+			if err != nil || len(view.NetworkInterfaces) != 1 {
+				t.Fatal(view, err)
+			}
+			rules := view.NetworkInterfaces[0].SecurityRuleAssociations.EffectiveSecurityRules
+			found := 0
+			for _, r := range rules {
+				if r.Name != "UserRule_allow-ssh-from-vnet" && r.Name != "DefaultRule_AllowVnetInBound" {
+					continue
+				}
+				found++
+				if !slices.Equal(r.ExpandedSourceAddressPrefix, tc.want) {
+					t.Errorf("%s: VirtualNetwork expanded to %v, want %v", r.Name, r.ExpandedSourceAddressPrefix, tc.want)
+				}
+			}
+			if found != 2 {
+				t.Errorf("found %d of the 2 rules naming VirtualNetwork", found)
+			}
+		})
+	}
+}

@@ -22,11 +22,13 @@ type verifyCase struct {
 	Level    string        `json:"level"`
 }
 
-// loadScenario loads dir/network, with the service tags of
-// dir/servicetags.json (ServiceTags_Public format) when it exists.
+// loadScenario loads dir/network, after the directories named in
+// dir/base-network (one a line, relative to dir) when it exists, with the
+// service tags of dir/servicetags.json (ServiceTags_Public format) when it
+// exists.
 func loadScenario(t *testing.T, dir string) *Evaluator {
 	t.Helper()
-	n, probs, err := topology.Load(filepath.Join(dir, "network"))
+	n, probs, err := topology.Load(scenarioPaths(t, dir)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,11 +44,28 @@ func loadScenario(t *testing.T, dir string) *Evaluator {
 	return NewEvaluator(n, cfg)
 }
 
+// scenarioPaths returns what a scenario's network is loaded from:
+// dir/network, after the directories dir/base-network names.
+func scenarioPaths(t *testing.T, dir string) []string {
+	t.Helper()
+	var paths []string
+	data, err := os.ReadFile(filepath.Join(dir, "base-network"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(data)) {
+		if line = strings.TrimSpace(line); line != "" {
+			paths = append(paths, filepath.Join(dir, line))
+		}
+	}
+	return append(paths, filepath.Join(dir, "network"))
+}
+
 // TestVerifyScenarios answers every request of the scenario suite in
 // testdata/verify and compares with the expected Azure response.
 func TestVerifyScenarios(t *testing.T) {
 	dirs, _ := filepath.Glob("../testdata/verify/*")
-	if len(dirs) < 5 {
+	if len(dirs) < 7 {
 		t.Fatalf("found %d scenarios", len(dirs))
 	}
 	for _, dir := range dirs {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -342,5 +343,84 @@ func TestVerifyBatchNotes(t *testing.T) {
 		if a.RuleName != w.rule || strings.Join(a.Notes, "|") != strings.Join(w.notes, "|") {
 			t.Errorf("line %d: %s %q, want %s %q", i, a.RuleName, a.Notes, w.rule, w.notes)
 		}
+	}
+}
+
+// The hub-and-spoke VPN network of the routes scenarios plus the NSG of
+// testdata/verify/hub-spoke-vpn, given as two --network paths.
+var hubSpokeVPN = []string{"--network", "../../testdata/routes/hub-spoke-vpn/network", "--network", "../../testdata/verify/hub-spoke-vpn/network"}
+
+// TestVerifyGatewayTransit checks that on-premises prefixes (the local
+// network gateway's, and routes learned over BGP) are VirtualNetwork for a
+// spoke that uses the hub's gateway and not for one that does not.
+func TestVerifyGatewayTransit(t *testing.T) {
+	cases := []struct {
+		vm, local, remote, access, rule string
+	}{
+		{"spoke1-vm", "10.1.1.4:22", "192.168.1.10:50000", "Allow", "securityRules/allow-ssh-from-vnet"},
+		{"spoke2-vm", "10.2.1.4:22", "192.168.1.10:50000", "Deny", "securityRules/deny-ssh"},
+		{"spoke1-vm", "10.1.1.4:22", "172.16.10.20:50000", "Allow", "securityRules/allow-ssh-from-vnet"},
+		{"spoke2-vm", "10.2.1.4:22", "172.16.10.20:50000", "Deny", "securityRules/deny-ssh"},
+		{"spoke1-vm", "10.1.1.4:8443", "10.200.5.5:50000", "Allow", "defaultSecurityRules/AllowVnetInBound"},
+		{"spoke2-vm", "10.2.1.4:8443", "10.200.5.5:50000", "Deny", "defaultSecurityRules/DenyAllInBound"},
+	}
+	for _, c := range cases {
+		t.Run(c.vm+" from "+c.remote, func(t *testing.T) {
+			args := append([]string{"verify"}, hubSpokeVPN...)
+			args = append(args, "--target", c.vm, "--direction", "inbound", "--local", c.local, "--remote", c.remote)
+			code, stdout, stderr := runCLI(t, args...)
+			if code != exitOK || stderr != "" {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if got := azureResponse(t, stdout); got["access"] != c.access || got["ruleName"] != c.rule {
+				t.Errorf("got %v, want %s %s", got, c.access, c.rule)
+			}
+		})
+	}
+}
+
+func TestSGViewGatewayTransit(t *testing.T) {
+	for _, c := range []struct {
+		vm     string
+		onPrem bool
+	}{{"spoke1-vm", true}, {"spoke2-vm", false}} {
+		t.Run(c.vm, func(t *testing.T) {
+			args := append([]string{"sgview"}, hubSpokeVPN...)
+			code, stdout, stderr := runCLI(t, append(args, "--target", c.vm)...)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var view struct {
+				NetworkInterfaces []struct {
+					SecurityRuleAssociations struct {
+						EffectiveSecurityRules []struct {
+							Name                        string
+							ExpandedSourceAddressPrefix []string
+						}
+					}
+				}
+			}
+			if err := json.Unmarshal([]byte(stdout), &view); err != nil || len(view.NetworkInterfaces) != 1 {
+				t.Fatalf("%v: %s", err, stdout)
+			}
+			found := false
+			for _, r := range view.NetworkInterfaces[0].SecurityRuleAssociations.EffectiveSecurityRules {
+				if r.Name != "UserRule_allow-ssh-from-vnet" {
+					continue
+				}
+				found = true
+				for _, p := range []string{"192.168.0.0/16", "10.200.0.0/16", "172.16.10.0/24"} {
+					if slices.Contains(r.ExpandedSourceAddressPrefix, p) != c.onPrem {
+						t.Errorf("VirtualNetwork %v: has %s is %v, want %v", r.ExpandedSourceAddressPrefix, p, !c.onPrem, c.onPrem)
+					}
+				}
+				if !slices.Contains(r.ExpandedSourceAddressPrefix, "10.100.0.0/16") {
+					t.Errorf("VirtualNetwork %v lacks the peered hub", r.ExpandedSourceAddressPrefix)
+				}
+			}
+			if !found {
+				t.Errorf("no UserRule_allow-ssh-from-vnet: %s", stdout)
+			}
+		})
 	}
 }
