@@ -209,7 +209,7 @@ func (v *vector) read(pr *pageReader, span rowSpan, dictOnly bool) (done bool, e
 			return false, corrupt("column %s: page of %d rows after %d of %d", v.id, n, v.at, v.n)
 		}
 		if p.typ == pageGap {
-			if span != nil && span.last(v.at, v.at+n) >= 0 {
+			if span == nil || span.last(v.at, v.at+n) >= 0 {
 				return false, fmt.Errorf("BUG: column %s: rows %d to %d are wanted but were not read", v.id, v.at, v.at+n)
 			}
 			v.at += n
