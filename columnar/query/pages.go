@@ -207,7 +207,22 @@ func (p *pageReader) decompress(body []byte, size, keep int) ([]byte, error) {
 	case p.zstd != nil && p.codec == compress.Codecs.Zstd:
 		p.out, err = p.zstd.DecodeAll(body[keep:], p.out)
 	default:
-		p.out = append(p.out, p.other.Decode(nil, body[keep:])...)
+		// Codec.Decode panics on corrupt input; every arrow-go codec
+		// has a DecodeWithError, which decodes into a buffer of the
+		// size the page header gives.
+		d, ok := p.other.(interface {
+			DecodeWithError(dst, src []byte) ([]byte, error)
+		})
+		if !ok || size < keep {
+			return nil, fmt.Errorf("decompress page: codec %s", p.codec)
+		}
+		if cap(p.out) < size {
+			p.out = append(make([]byte, 0, size), p.out...)
+		}
+		var out []byte
+		if out, err = d.DecodeWithError(p.out[keep:size:size], body[keep:]); err == nil {
+			p.out = append(p.out[:keep], out...)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("decompress page: %w", err)

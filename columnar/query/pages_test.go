@@ -1,0 +1,43 @@
+package query
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/parquet/compress"
+)
+
+// TestPageCodecs: pages of every codec arrow-go has decompress to their
+// bytes, levels stored uncompressed in front (data pages v2) included;
+// a damaged page is an error, never a panic.
+func TestPageCodecs(t *testing.T) {
+	levels := []byte{1, 2, 3}
+	values := bytes.Repeat([]byte("flowlens page "), 300)
+	for _, codec := range []compress.Compression{compress.Codecs.Snappy, compress.Codecs.Gzip, compress.Codecs.Brotli, compress.Codecs.Lz4Raw, compress.Codecs.Zstd} {
+		t.Run(codec.String(), func(t *testing.T) {
+			c, err := compress.GetCodec(codec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := append(append([]byte(nil), levels...), c.Encode(nil, values)...)
+			var p pageReader
+			defer p.close()
+			p.codec = codec
+			if err := p.setCodec(); err != nil {
+				t.Fatal(err)
+			}
+			want := append(append([]byte(nil), levels...), values...)
+			for range 2 { // the second time into the buffer of the first
+				got, err := p.decompress(body, len(want), len(levels))
+				if err != nil || !bytes.Equal(got, want) {
+					t.Fatalf("decompressed %d bytes, %v; want %d", len(got), err, len(want))
+				}
+			}
+			for _, bad := range [][]byte{body[:len(body)/2], append(append([]byte(nil), levels...), bytes.Repeat([]byte{0xff}, 40)...)} {
+				if got, err := p.decompress(bad, len(want), len(levels)); err == nil && bytes.Equal(got, want) {
+					t.Fatalf("a damaged page decompressed to the page")
+				}
+			}
+		})
+	}
+}
