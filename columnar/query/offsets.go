@@ -21,8 +21,9 @@ type pageLoc struct {
 
 // segment is a run of whole pages read into pageReader.raw.
 type segment struct {
-	start    int   // where it starts in raw
-	firstRow int64 // row of the chunk its first data page starts with
+	start   int   // where it starts in raw
+	fileOff int64 // and in the file
+	loc     int   // the offset index entry of its first data page
 }
 
 // sparseWorth is the share of a chunk's bytes, in 1/8ths, above which the
@@ -49,7 +50,7 @@ func (p *pageReader) resetSpan(r io.ReaderAt, cc *chunk, rows int64, span rowSpa
 	// neighbours merged.
 	p.segs = p.segs[:0]
 	p.ranges = p.ranges[:0]
-	if cc.dictOff >= 0 && cc.dictOff < locs[0].off {
+	if cc.dictOff > 0 && cc.dictOff < locs[0].off {
 		p.ranges = append(p.ranges, byteRange{cc.dictOff, locs[0].off, 0})
 	}
 	var total int64
@@ -66,7 +67,7 @@ func (p *pageReader) resetSpan(r io.ReaderAt, cc *chunk, rows int64, span rowSpa
 			p.ranges[n-1].to = to
 			continue
 		}
-		p.ranges = append(p.ranges, byteRange{l.off, to, l.firstRow})
+		p.ranges = append(p.ranges, byteRange{l.off, to, i})
 	}
 	for _, br := range p.ranges {
 		total += br.to - br.from
@@ -77,7 +78,7 @@ func (p *pageReader) resetSpan(r io.ReaderAt, cc *chunk, rows int64, span rowSpa
 	p.read += total + int64(cc.indexLen)
 	p.raw = grow(p.raw, int(total))[:0]
 	for _, br := range p.ranges {
-		p.segs = append(p.segs, segment{start: len(p.raw), firstRow: br.firstRow})
+		p.segs = append(p.segs, segment{start: len(p.raw), fileOff: br.from, loc: br.loc})
 		n := int(br.to - br.from)
 		p.raw = p.raw[:len(p.raw)+n]
 		if got, err := r.ReadAt(p.raw[len(p.raw)-n:], br.from); got != n {
@@ -91,7 +92,7 @@ func (p *pageReader) resetSpan(r io.ReaderAt, cc *chunk, rows int64, span rowSpa
 // byteRange is a run of pages to read, [from, to) in the file.
 type byteRange struct {
 	from, to int64
-	firstRow int64
+	loc      int // the offset index entry of its first data page
 }
 
 // offsetIndex reads and checks the page locations of chunk cc, a row

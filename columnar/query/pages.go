@@ -61,8 +61,9 @@ type pageReader struct {
 	read  int64  // bytes of column chunks read, for Stats
 
 	// Reading only some pages (offsets.go): raw holds runs of pages.
-	segs   []segment // the runs; nil when raw is the whole chunk
+	segs   []segment // the runs; empty when raw is the whole chunk
 	seg    int       // the next run to enter
+	loc    int       // the offset index entry of the next data page
 	ranges []byteRange
 	oi     []byte
 	locs   []pageLoc
@@ -132,12 +133,14 @@ func (p *pageReader) next() (pg page, ok bool, err error) {
 		if p.seg < len(p.segs) && p.pos == p.segs[p.seg].start {
 			s := p.segs[p.seg]
 			p.seg++
-			if s.firstRow < p.rows {
-				return pg, false, corrupt("pages read up to row %d, the offset index starts the next at row %d", p.rows, s.firstRow)
+			p.loc = s.loc
+			if first := p.locs[s.loc].firstRow; first > p.rows {
+				return p.gap(first), true, nil
 			}
-			if s.firstRow > p.rows {
-				return p.gap(s.firstRow), true, nil
-			}
+		}
+		end := len(p.raw) // of the run of pages p.pos is in
+		if p.seg < len(p.segs) {
+			end = p.segs[p.seg].start
 		}
 		if p.pos >= len(p.raw) {
 			if len(p.segs) > 0 {
@@ -145,12 +148,21 @@ func (p *pageReader) next() (pg page, ok bool, err error) {
 			}
 			break
 		}
-		h, n, err := readPageHeader(p.raw[p.pos:])
+		h, n, err := readPageHeader(p.raw[p.pos:end])
 		if err != nil {
 			return pg, false, err
 		}
+		if len(p.segs) > 0 && (h.typ == pageData || h.typ == pageDataV2) {
+			rows := int64(h.numValues)
+			if h.typ == pageDataV2 {
+				rows = int64(h.numRows)
+			}
+			if err := p.checkLoc(rows); err != nil {
+				return pg, false, err
+			}
+		}
 		p.pos += n
-		if h.compressedSize < 0 || int(h.compressedSize) > len(p.raw)-p.pos || h.uncompressedSize < 0 {
+		if h.compressedSize < 0 || int(h.compressedSize) > end-p.pos || h.uncompressedSize < 0 {
 			return pg, false, corrupt("page of %d bytes at byte %d of a chunk of %d", h.compressedSize, p.pos, len(p.raw))
 		}
 		body := p.raw[p.pos : p.pos+int(h.compressedSize)]
@@ -167,6 +179,29 @@ func (p *pageReader) next() (pg page, ok bool, err error) {
 		return page{pageHeader: h, raw: body}, true, nil
 	}
 	return pg, false, nil
+}
+
+// checkLoc checks that the data page of rows rows at p.pos, in the run
+// last entered, is where the offset index puts its next page, starting
+// with the row the pages before it end with and as long as the index
+// says: rows of pages left unread are placed by the index alone, so an
+// index that disagrees with a page read is an error, not rows moved to
+// wrong places.
+func (p *pageReader) checkLoc(rows int64) error {
+	s := p.segs[p.seg-1]
+	off := s.fileOff + int64(p.pos-s.start)
+	if p.loc >= len(p.locs) || p.locs[p.loc].off != off || p.locs[p.loc].firstRow != p.rows {
+		return corrupt("data page at byte %d starts at row %d; the offset index has its page %d elsewhere", off, p.rows, p.loc)
+	}
+	end := p.want
+	if p.loc+1 < len(p.locs) {
+		end = p.locs[p.loc+1].firstRow
+	}
+	if end-p.rows != rows {
+		return corrupt("data page at byte %d holds %d rows; the offset index says %d", off, rows, end-p.rows)
+	}
+	p.loc++
+	return nil
 }
 
 // gap returns a gap page of the rows from p.rows to row.
