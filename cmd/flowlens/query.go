@@ -63,6 +63,7 @@ kept in memory; without, every matching row is).`,
 			if len(args) == 2 {
 				where = args[1]
 			}
+			scanGC()
 			return runQuery(cmd.Context(), args[0], where, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -185,5 +186,21 @@ func TestQueryErrors(t *testing.T) {
 				t.Fatalf("exit %d, want %d; stderr lacks %q:\n%s", code, c.code, c.msg, stderr)
 			}
 		})
+	}
+}
+
+// TestScanGC: query and report collect garbage less often (GOGC 400),
+// unless GOGC is set in the environment.
+func TestScanGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	t.Setenv("GOGC", "")
+	scanGC()
+	if got := debug.SetGCPercent(100); got != 400 {
+		t.Errorf("GC percent %d after scanGC, want 400", got)
+	}
+	t.Setenv("GOGC", "50")
+	scanGC()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GC percent %d after scanGC with GOGC set, want it left alone (100)", got)
 	}
 }

@@ -72,6 +72,7 @@ attached to (it can never match: a candidate for clean-up).`,
 			if !cmd.Flags().Changed("top") {
 				o.top = -1
 			}
+			scanGC()
 			return runReport(cmd.Context(), args[0], args[1], o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
