@@ -185,78 +185,99 @@ func fill[T any](s []T, v T) {
 // reused from one page to the next.
 type deltaDecoder struct {
 	deltas []uint64
+	b      []byte // the page
+	pos    int
+	total  uint64 // values in the page
+	first  int64  // the first value
+	per    int    // values per miniblock
+	blocks int    // miniblocks per block
+	widths []byte // bit widths of the current block's miniblocks not yet read
+	min    uint64 // the current block's minimum delta
+}
+
+// open reads the header of page b.
+func (d *deltaDecoder) open(b []byte) error {
+	d.b, d.pos, d.widths = b, 0, nil
+	blockSize, err := uvarint(b, &d.pos)
+	if err != nil {
+		return err
+	}
+	miniBlocks, err := uvarint(b, &d.pos)
+	if err != nil {
+		return err
+	}
+	if d.total, err = uvarint(b, &d.pos); err != nil {
+		return err
+	}
+	if d.first, err = zigzag(b, &d.pos); err != nil {
+		return err
+	}
+	if blockSize == 0 || blockSize%128 != 0 || miniBlocks == 0 || blockSize%miniBlocks != 0 || (blockSize/miniBlocks)%32 != 0 || blockSize > 1<<20 {
+		return corrupt("delta block of %d values in %d miniblocks", blockSize, miniBlocks)
+	}
+	d.per, d.blocks = int(blockSize/miniBlocks), int(miniBlocks)
+	if cap(d.deltas) < d.per {
+		d.deltas = make([]uint64, d.per)
+	}
+	return nil
+}
+
+// next unpacks the next miniblock: its deltas, less the block's minimum
+// delta, which it returns too.
+func (d *deltaDecoder) next() (deltas []uint64, minDelta uint64, err error) {
+	b := d.b
+	if len(d.widths) == 0 {
+		md, err := zigzag(b, &d.pos)
+		if err != nil {
+			return nil, 0, err
+		}
+		if d.pos+d.blocks > len(b) {
+			return nil, 0, corrupt("delta block header past the end of the page")
+		}
+		d.min, d.widths = uint64(md), b[d.pos:d.pos+d.blocks]
+		d.pos += d.blocks
+	}
+	w := d.widths[0]
+	d.widths = d.widths[1:]
+	if w > 64 {
+		return nil, 0, corrupt("delta bit width %d", w)
+	}
+	nb := d.per * int(w) / 8
+	if d.pos+nb > len(b) {
+		return nil, 0, corrupt("delta miniblock past the end of the page")
+	}
+	deltas = d.deltas[:d.per]
+	unpack64(deltas, b[d.pos:], uint(w)) // loads may run past the miniblock: bits beyond are masked
+	d.pos += nb
+	return deltas, d.min, nil
 }
 
 // decodeDelta decodes len(dst) DELTA_BINARY_PACKED values from b. Sums
 // wrap in 64 bits and are truncated to T, which is what the encoder's
 // arithmetic gives for INT32 columns too.
 func decodeDelta[T int32 | int64](d *deltaDecoder, b []byte, dst []T) error {
-	pos := 0
-	blockSize, err := uvarint(b, &pos)
-	if err != nil {
+	if err := d.open(b); err != nil {
 		return err
 	}
-	miniBlocks, err := uvarint(b, &pos)
-	if err != nil {
-		return err
-	}
-	total, err := uvarint(b, &pos)
-	if err != nil {
-		return err
-	}
-	first, err := zigzag(b, &pos)
-	if err != nil {
-		return err
-	}
-	if blockSize == 0 || blockSize%128 != 0 || miniBlocks == 0 || blockSize%miniBlocks != 0 || (blockSize/miniBlocks)%32 != 0 || blockSize > 1<<20 {
-		return corrupt("delta block of %d values in %d miniblocks", blockSize, miniBlocks)
-	}
-	if total < uint64(len(dst)) {
-		return corrupt("delta page holds %d values, want %d", total, len(dst))
+	if d.total < uint64(len(dst)) {
+		return corrupt("delta page holds %d values, want %d", d.total, len(dst))
 	}
 	if len(dst) == 0 {
 		return nil
 	}
-	per := int(blockSize / miniBlocks)
-	if cap(d.deltas) < per {
-		d.deltas = make([]uint64, per)
-	}
-	deltas := d.deltas[:per]
-	v := uint64(first)
-	dst[0] = T(first)
-	n := 1
-	for n < len(dst) {
-		minDelta, err := zigzag(b, &pos)
+	v := uint64(d.first)
+	dst[0] = T(v)
+	for n := 1; n < len(dst); {
+		deltas, md, err := d.next()
 		if err != nil {
 			return err
 		}
-		if pos+int(miniBlocks) > len(b) {
-			return corrupt("delta block header past the end of the page")
+		out := dst[n : n+min(d.per, len(dst)-n)]
+		for i := range out {
+			v += md + deltas[i]
+			out[i] = T(v)
 		}
-		widths := b[pos : pos+int(miniBlocks)]
-		pos += int(miniBlocks)
-		for _, w := range widths {
-			if n >= len(dst) {
-				break
-			}
-			if w > 64 {
-				return corrupt("delta bit width %d", w)
-			}
-			nb := per * int(w) / 8
-			if pos+nb > len(b) {
-				return corrupt("delta miniblock past the end of the page")
-			}
-			unpack64(deltas, b[pos:], uint(w)) // loads may run past the miniblock: bits beyond are masked
-			pos += nb
-			cnt := min(per, len(dst)-n)
-			md := uint64(minDelta)
-			out := dst[n : n+cnt]
-			for i := range out {
-				v += md + deltas[i]
-				out[i] = T(v)
-			}
-			n += cnt
-		}
+		n += len(out)
 	}
 	return nil
 }

@@ -255,83 +255,38 @@ func pickDelta[T int32 | int64](d *deltaDecoder, b []byte, idx []int32, out []T)
 	if len(idx) == 0 {
 		return nil
 	}
-	pos := 0
-	blockSize, err := uvarint(b, &pos)
-	if err != nil {
+	if err := d.open(b); err != nil {
 		return err
 	}
-	miniBlocks, err := uvarint(b, &pos)
-	if err != nil {
-		return err
+	if last := uint64(idx[len(idx)-1]); d.total <= last {
+		return corrupt("delta page holds %d values, value %d wanted", d.total, last)
 	}
-	total, err := uvarint(b, &pos)
-	if err != nil {
-		return err
-	}
-	first, err := zigzag(b, &pos)
-	if err != nil {
-		return err
-	}
-	if blockSize == 0 || blockSize%128 != 0 || miniBlocks == 0 || blockSize%miniBlocks != 0 || (blockSize/miniBlocks)%32 != 0 || blockSize > 1<<20 {
-		return corrupt("delta block of %d values in %d miniblocks", blockSize, miniBlocks)
-	}
-	if last := uint64(idx[len(idx)-1]); total <= last {
-		return corrupt("delta page holds %d values, value %d wanted", total, last)
-	}
-	per := int(blockSize / miniBlocks)
-	if cap(d.deltas) < per {
-		d.deltas = make([]uint64, per)
-	}
-	deltas := d.deltas[:per]
-	v := uint64(first)
+	v := uint64(d.first)
 	j := 0
 	for ; j < len(idx) && idx[j] == 0; j++ {
-		out[j] = T(first)
+		out[j] = T(v)
 	}
-	n := 1 // values decoded; v is value n−1
-	for j < len(idx) {
-		minDelta, err := zigzag(b, &pos)
+	for n := 1; j < len(idx); n += d.per { // v is value n−1
+		deltas, md, err := d.next()
 		if err != nil {
 			return err
 		}
-		if pos+int(miniBlocks) > len(b) {
-			return corrupt("delta block header past the end of the page")
+		if int(idx[j]) >= n+d.per { // nothing wanted here: sum it
+			var s uint64
+			for _, x := range deltas {
+				s += x
+			}
+			v += s + md*uint64(d.per)
+			continue
 		}
-		widths := b[pos : pos+int(miniBlocks)]
-		pos += int(miniBlocks)
-		for _, w := range widths {
+		for i, x := range deltas {
+			v += md + x
+			for ; j < len(idx) && int(idx[j]) == n+i; j++ {
+				out[j] = T(v)
+			}
 			if j == len(idx) {
 				break
 			}
-			if w > 64 {
-				return corrupt("delta bit width %d", w)
-			}
-			nb := per * int(w) / 8
-			if pos+nb > len(b) {
-				return corrupt("delta miniblock past the end of the page")
-			}
-			unpack64(deltas, b[pos:], uint(w))
-			pos += nb
-			md := uint64(minDelta)
-			if int(idx[j]) >= n+per { // nothing wanted here: sum it
-				var s uint64
-				for _, x := range deltas {
-					s += x
-				}
-				v += s + md*uint64(per)
-				n += per
-				continue
-			}
-			for i, x := range deltas {
-				v += md + x
-				for ; j < len(idx) && int(idx[j]) == n+i; j++ {
-					out[j] = T(v)
-				}
-				if j == len(idx) {
-					break
-				}
-			}
-			n += per
 		}
 	}
 	return nil
