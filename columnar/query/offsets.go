@@ -75,7 +75,7 @@ func (p *pageReader) resetSpan(r io.ReaderAt, cc *chunk, rows int64, span rowSpa
 	if total*8 > cc.size*sparseWorth {
 		return p.reset(r, cc)
 	}
-	p.read += total + int64(cc.indexLen)
+	p.read += total
 	p.raw = grow(p.raw, int(total))[:0]
 	for _, br := range p.ranges {
 		p.segs = append(p.segs, segment{start: len(p.raw), fileOff: br.from, loc: br.loc})
