@@ -197,32 +197,10 @@ func TestSGViewServiceTags(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var view struct {
-		NetworkInterfaces []struct {
-			SecurityRuleAssociations struct {
-				EffectiveSecurityRules []struct {
-					Name                             string
-					DestinationAddressPrefix         string
-					ExpandedDestinationAddressPrefix []string
-				}
-			}
-		}
-	}
-	if err := json.Unmarshal([]byte(stdout), &view); err != nil || len(view.NetworkInterfaces) != 1 {
-		t.Fatalf("%v: %s", err, stdout)
-	}
-	found := false
-	for _, r := range view.NetworkInterfaces[0].SecurityRuleAssociations.EffectiveSecurityRules {
-		if r.Name == "UserRule_allow-storage-westeurope" {
-			found = true
-			want := []string{"13.69.40.16/28", "20.60.26.0/23", "52.239.140.0/22", "2603:1020:207::/48"}
-			if r.DestinationAddressPrefix != "Storage.WestEurope" || strings.Join(r.ExpandedDestinationAddressPrefix, " ") != strings.Join(want, " ") {
-				t.Errorf("%s expanded to %v, want %v", r.DestinationAddressPrefix, r.ExpandedDestinationAddressPrefix, want)
-			}
-		}
-	}
-	if !found {
-		t.Errorf("no UserRule_allow-storage-westeurope: %s", stdout)
+	r := effectiveRule(t, stdout, "UserRule_allow-storage-westeurope")
+	want := []string{"13.69.40.16/28", "20.60.26.0/23", "52.239.140.0/22", "2603:1020:207::/48"}
+	if r.DestinationAddressPrefix != "Storage.WestEurope" || strings.Join(r.ExpandedDestinationAddressPrefix, " ") != strings.Join(want, " ") {
+		t.Errorf("%s expanded to %v, want %v", r.DestinationAddressPrefix, r.ExpandedDestinationAddressPrefix, want)
 	}
 
 	code, stdout, stderr = runCLI(t, "sgview", "--network", tagsNet, "--target", "app-vm")
@@ -390,37 +368,46 @@ func TestSGViewGatewayTransit(t *testing.T) {
 			if code != exitOK {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			var view struct {
-				NetworkInterfaces []struct {
-					SecurityRuleAssociations struct {
-						EffectiveSecurityRules []struct {
-							Name                        string
-							ExpandedSourceAddressPrefix []string
-						}
-					}
+			r := effectiveRule(t, stdout, "UserRule_allow-ssh-from-vnet")
+			for _, p := range []string{"192.168.0.0/16", "10.200.0.0/16", "172.16.10.0/24"} {
+				if slices.Contains(r.ExpandedSourceAddressPrefix, p) != c.onPrem {
+					t.Errorf("VirtualNetwork %v: has %s is %v, want %v", r.ExpandedSourceAddressPrefix, p, !c.onPrem, c.onPrem)
 				}
 			}
-			if err := json.Unmarshal([]byte(stdout), &view); err != nil || len(view.NetworkInterfaces) != 1 {
-				t.Fatalf("%v: %s", err, stdout)
-			}
-			found := false
-			for _, r := range view.NetworkInterfaces[0].SecurityRuleAssociations.EffectiveSecurityRules {
-				if r.Name != "UserRule_allow-ssh-from-vnet" {
-					continue
-				}
-				found = true
-				for _, p := range []string{"192.168.0.0/16", "10.200.0.0/16", "172.16.10.0/24"} {
-					if slices.Contains(r.ExpandedSourceAddressPrefix, p) != c.onPrem {
-						t.Errorf("VirtualNetwork %v: has %s is %v, want %v", r.ExpandedSourceAddressPrefix, p, !c.onPrem, c.onPrem)
-					}
-				}
-				if !slices.Contains(r.ExpandedSourceAddressPrefix, "10.100.0.0/16") {
-					t.Errorf("VirtualNetwork %v lacks the peered hub", r.ExpandedSourceAddressPrefix)
-				}
-			}
-			if !found {
-				t.Errorf("no UserRule_allow-ssh-from-vnet: %s", stdout)
+			if !slices.Contains(r.ExpandedSourceAddressPrefix, "10.100.0.0/16") {
+				t.Errorf("VirtualNetwork %v lacks the peered hub", r.ExpandedSourceAddressPrefix)
 			}
 		})
 	}
+}
+
+// sgviewRule is an effective rule in flowlens sgview's JSON.
+type sgviewRule struct {
+	Name                             string
+	DestinationAddressPrefix         string
+	ExpandedSourceAddressPrefix      []string
+	ExpandedDestinationAddressPrefix []string
+}
+
+// effectiveRule returns the effective rule named name of the one NIC in
+// sgview's output, failing the test when there is none.
+func effectiveRule(t *testing.T, stdout, name string) sgviewRule {
+	t.Helper()
+	var view struct {
+		NetworkInterfaces []struct {
+			SecurityRuleAssociations struct {
+				EffectiveSecurityRules []sgviewRule
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &view); err != nil || len(view.NetworkInterfaces) != 1 {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	for _, r := range view.NetworkInterfaces[0].SecurityRuleAssociations.EffectiveSecurityRules {
+		if r.Name == name {
+			return r
+		}
+	}
+	t.Fatalf("no %s: %s", name, stdout)
+	return sgviewRule{}
 }

@@ -123,14 +123,14 @@ func FuzzQueryDecoders(f *testing.F) {
 		}
 		if plainInt64(b, all64) == nil {
 			out := make([]int64, len(idx))
-			if err := pickPlain64(b, idx, out); err != nil || len(idx) > 0 && out[0] != all64[idx[0]] {
-				t.Fatalf("pickPlain64: %v", err)
+			if err := pickPlain(b, idx, out); err != nil || len(idx) > 0 && out[0] != all64[idx[0]] {
+				t.Fatalf("pickPlain int64: %v", err)
 			}
 		}
 		if plainInt32(b, all32) == nil {
 			out := make([]int32, len(idx))
-			if err := pickPlain32(b, idx, out); err != nil || len(idx) > 0 && out[0] != all32[idx[0]] {
-				t.Fatalf("pickPlain32: %v", err)
+			if err := pickPlain(b, idx, out); err != nil || len(idx) > 0 && out[0] != all32[idx[0]] {
+				t.Fatalf("pickPlain int32: %v", err)
 			}
 		}
 		for _, p := range []int{0, 1, 5} {

@@ -3,6 +3,7 @@ package query
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/parquet"
 )
@@ -88,14 +89,14 @@ func (v *vector) pick(enc parquet.Encoding, defs, b []byte, n int) error {
 	case kindInt32:
 		v.pickOut32 = grow(v.pickOut32, len(ranks))
 		if enc == parquet.Encodings.Plain {
-			err = pickPlain32(b, ranks, v.pickOut32)
+			err = pickPlain(b, ranks, v.pickOut32)
 		} else {
 			err = pickDelta(&v.delta, b, ranks, v.pickOut32)
 		}
 	case kindInt64:
 		v.pickOut64 = grow(v.pickOut64, len(ranks))
 		if enc == parquet.Encodings.Plain {
-			err = pickPlain64(b, ranks, v.pickOut64)
+			err = pickPlain(b, ranks, v.pickOut64)
 		} else {
 			err = pickDelta(&v.delta, b, ranks, v.pickOut64)
 		}
@@ -292,24 +293,20 @@ func pickDelta[T int32 | int64](d *deltaDecoder, b []byte, idx []int32, out []T)
 	return nil
 }
 
-// pickPlain32 sets out[j] to PLAIN INT32 value idx[j].
-func pickPlain32(b []byte, idx []int32, out []int32) error {
+// pickPlain sets out[j] to PLAIN value idx[j] of a page of 4- or 8-byte
+// little-endian integers.
+func pickPlain[T int32 | int64](b []byte, idx []int32, out []T) error {
+	size := int(unsafe.Sizeof(T(0)))
 	for j, i := range idx {
-		if int(i) >= len(b)/4 {
+		if int(i) >= len(b)/size {
 			return corrupt("plain page of %d bytes, value %d wanted", len(b), i)
 		}
-		out[j] = int32(binary.LittleEndian.Uint32(b[4*int(i):]))
-	}
-	return nil
-}
-
-// pickPlain64 sets out[j] to PLAIN INT64 value idx[j].
-func pickPlain64(b []byte, idx []int32, out []int64) error {
-	for j, i := range idx {
-		if int(i) >= len(b)/8 {
-			return corrupt("plain page of %d bytes, value %d wanted", len(b), i)
+		v := b[size*int(i):]
+		if size == 4 {
+			out[j] = T(int32(binary.LittleEndian.Uint32(v)))
+		} else {
+			out[j] = T(int64(binary.LittleEndian.Uint64(v)))
 		}
-		out[j] = int64(binary.LittleEndian.Uint64(b[8*int(i):]))
 	}
 	return nil
 }
