@@ -9,9 +9,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // RowGroupRows is the number of rows a Parquet row group holds: DuckDB's
@@ -87,71 +84,10 @@ func SyncDir(dir string) error {
 	return nil
 }
 
-// ParquetProperties are the writer settings of every Parquet file flowlens
-// writes: zstd, row groups of RowGroupRows, dictionary encoding for the
-// string columns (built by Batch, so the writer hashes nothing), delta
-// encoding for the integer columns, min/max statistics on times, ports and
-// counters (what scans prune on). Numeric columns skip the dictionary:
-// hashing every value cost more than zstd saves; delta encoding before zstd
-// was 10% faster than plain values on realistic flows, for 10% larger files.
-// Data pages hold 32 KiB of encoded values: a query the index narrows to a
-// few rows decodes a few small pages, not whole column chunks. On the 1 GiB
-// bench tree, 16 KiB pages made files 2.7% larger than 1 MiB pages and a
-// needle query took 176 ms instead of 255; 32 KiB pages (with rows
-// clustered by source) took `report top` 8% less time than 16 KiB (fewer
-// zstd frames), the needle the same, files 1% smaller. The page index
-// (Parquet's OffsetIndex and ColumnIndex, 0.1% of the file) tells a
-// reader where each page starts and with which row, so a query of a few
-// rows reads those rows' pages and not the whole column chunks.
-func ParquetProperties() *parquet.WriterProperties {
-	props := []parquet.WriterProperty{
-		parquet.WithCompression(compress.Codecs.Zstd),
-		parquet.WithCompressionLevel(1),
-		parquet.WithDictionaryDefault(false),
-		parquet.WithStats(false),
-		parquet.WithMaxRowGroupLength(RowGroupRows),
-		parquet.WithDataPageSize(32 << 10),
-		parquet.WithCreatedBy("flowlens"),
-		parquet.WithAllocator(pagePool),
-		parquet.WithDictionaryPageSizeLimit(8 << 20),
-		parquet.WithPageIndexEnabled(true),
-	}
-	for _, f := range Schema.Fields() {
-		switch f.Type.ID() {
-		case arrow.DICTIONARY:
-			props = append(props, parquet.WithDictionaryFor(f.Name, true))
-		case arrow.STRING:
-			// Addresses: plain, zstd compresses their repeats.
-		default: // integers and timestamps
-			enc := parquet.Encodings.DeltaBinaryPacked
-			if f.Nullable {
-				// arrow-go's delta encoder (v18.8.0) keeps its bit writer
-				// across pages: a page of nulls after one with values
-				// fails ("slice bounds out of range"), which small pages
-				// make common (TestWriteNullPages).
-				enc = parquet.Encodings.Plain
-			}
-			props = append(props, parquet.WithEncodingFor(f.Name, enc), parquet.WithStatsFor(f.Name, true))
-		}
-	}
-	return parquet.NewWriterProperties(props...)
-}
-
 // RecordWriter writes Arrow record batches of Schema to a file format.
 type RecordWriter interface {
 	Write(rec arrow.RecordBatch) error
 	Close() error
-}
-
-// NewParquetWriter writes Parquet to w; every Write becomes a row group.
-// Close writes the footer; it does not close w.
-func NewParquetWriter(w io.Writer) (RecordWriter, error) {
-	fw, err := pqarrow.NewFileWriter(Schema, w, ParquetProperties(),
-		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
-	if err != nil {
-		return nil, err
-	}
-	return fw, nil
 }
 
 // NewArrowWriter writes an Arrow IPC stream to w. Close ends the stream; it
