@@ -144,27 +144,8 @@ type rowGroupMeta struct {
 	chunks []chunkMeta
 }
 
-// ParquetWriter writes flow record batches of Schema as a Parquet file,
-// one row group per batch, with the encodings ParquetFormat describes.
-type ParquetWriter struct {
-	w      io.Writer
-	pos    int64
-	groups []rowGroupMeta
-	err    error
-
-	th   compactWriter
-	body []byte // a page's uncompressed bytes
-	comp []byte // its compressed bytes
-	vals []byte // a page's encoded values
-	defs []int32
-	idx  []int32 // dictionary indices of a page's non-null rows
-	i32  []int32
-	i64  []int64
-	d32  deltaEncoder[int32]
-	d64  deltaEncoder[int64]
-}
-
-// ParquetFormat is the layout of every Parquet file flowlens writes:
+// ParquetWriter writes flow record batches of Schema as Parquet, one row
+// group per batch, laid out as every Parquet file flowlens writes:
 //   - zstd (fastest level) on every page; data pages v1 of about 32 KiB
 //     of encoded values, row groups of RowGroupRows;
 //   - string columns are dictionary encoded, with the dictionary Batch
@@ -182,7 +163,23 @@ type ParquetWriter struct {
 // larger than 1 MiB pages and a needle query took 176 ms instead of
 // 255; 32 KiB pages took `report top` 8% less time than 16 KiB (fewer
 // zstd frames), the needle the same, files 1% smaller.
-const ParquetFormat = "flowlens Parquet"
+type ParquetWriter struct {
+	w      io.Writer
+	pos    int64
+	groups []rowGroupMeta
+	err    error
+
+	th   compactWriter
+	body []byte // a page's uncompressed bytes
+	comp []byte // its compressed bytes
+	vals []byte // a page's encoded values
+	defs []int32
+	idx  []int32 // dictionary indices of a page's non-null rows
+	i32  []int32
+	i64  []int64
+	d32  deltaEncoder[int32]
+	d64  deltaEncoder[int64]
+}
 
 // NewParquetWriter writes Parquet to w; every Write becomes a row group.
 // Close writes the page index and the footer; it does not close w.
