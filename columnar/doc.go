@@ -8,7 +8,9 @@
 //
 // It imports no other flowlens package: parsers (flowlog, packet) feed it
 // Flow rows through a Sink, and readers (reports, verification) scan the
-// files a manifest names.
+// files a manifest names. It reads no Parquet itself: what needs a file's
+// rows back (BuildIndex, Dataset.BuildIndexes) takes a FileScanner, the
+// reader of columnar/query (query.ScanFile), which imports columnar.
 //
 // # Index
 //

@@ -1434,18 +1434,43 @@ func assembleIndex(dst []byte, cols []colOut, rows uint64, id parquetID) []byte 
 	return dst
 }
 
-// BuildIndex builds the index of the Parquet file at parquetPath by
-// scanning it, and writes it beside it (IndexPath), replacing any index
-// there atomically. It does not touch a dataset's manifest: see
+// FileScanner reads the rows of one Parquet file of the flow schema, for
+// BuildIndex and Dataset.BuildIndexes. It calls fn with every row of the
+// file at name, in file order, with at least the columns cols (Schema
+// names) filled in, and returns the file's row count. A column the file
+// lacks is not an error: its fields are left zero and the result lists it
+// in Missing. The Flow is valid only during the call. An error from fn
+// ends the scan and is returned.
+//
+// columnar has no Parquet reader of its own, and cannot import the one of
+// columnar/query (which imports columnar): cmd passes query.ScanFile in.
+type FileScanner func(ctx context.Context, name string, cols []string, fn func(f *Flow) error) (FileScan, error)
+
+// FileScan is what a FileScanner tells of the file it read.
+type FileScan struct {
+	Rows    int64    // rows in the file
+	Missing []string // the columns asked for that the file lacks
+}
+
+// BuildIndex builds the index of the Parquet file at parquetPath from
+// its rows, read by scan, and writes it beside it (IndexPath), replacing
+// any index there atomically. It does not touch a dataset's manifest: see
 // Dataset.BuildIndexes for that.
-func BuildIndex(parquetPath string) error {
-	_, err := buildIndexFile(context.Background(), parquetPath, IndexPath(parquetPath), DefaultIndexConfig())
+func BuildIndex(parquetPath string, scan FileScanner) error {
+	_, err := buildIndexFile(context.Background(), scan, nil, parquetPath, IndexPath(parquetPath), DefaultIndexConfig())
 	return err
 }
 
 // buildIndexFile builds the index of a Parquet file into out and returns
-// its size.
-func buildIndexFile(ctx context.Context, parquetPath, out string, cfg IndexConfig) (int64, error) {
+// its size. The rows scan reads go through batch (nil: a new one) into
+// the record batches the writer indexes, RowGroupRows at a time, so the
+// index is the one PartitionWriter wrote with the file: the writer
+// indexes its records in the order it writes their rows, and a record's
+// length does not change the index.
+func buildIndexFile(ctx context.Context, scan FileScanner, batch *Batch, parquetPath, out string, cfg IndexConfig) (int64, error) {
+	if scan == nil {
+		return 0, errors.New("BUG: no FileScanner to read Parquet files with")
+	}
 	size, sum, err := fileCRC(parquetPath)
 	if err != nil {
 		return 0, err
@@ -1466,18 +1491,67 @@ func buildIndexFile(ctx context.Context, parquetPath, out string, cfg IndexConfi
 	if err := os.MkdirAll(b.spillDir, 0o755); err != nil {
 		return 0, err
 	}
-	rows, err := scanParquet(ctx, parquetPath, IndexedColumns(), true, b.addRecord)
+	if batch == nil {
+		batch = NewBatch()
+	}
+	batch.Reset()
+	defer batch.Reset()
+	flush := func() error {
+		if batch.Len() == 0 {
+			return nil
+		}
+		rec := batch.Record()
+		err := b.addRecord(rec)
+		rec.Release()
+		batch.Reset()
+		if err != nil {
+			return fmt.Errorf("%s: %w", parquetPath, err)
+		}
+		return nil
+	}
+	res, err := scan(ctx, parquetPath, IndexedColumns(), func(f *Flow) error {
+		batch.Append(f)
+		if batch.Len() >= RowGroupRows {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
 	if err != nil {
 		return 0, err
 	}
-	if uint64(rows) != b.rows {
-		return 0, fmt.Errorf("%s: %d rows read of %d", parquetPath, b.rows, rows)
+	b.lacks(res.Missing)
+	if uint64(res.Rows) != b.rows {
+		return 0, fmt.Errorf("%s: %d rows read of %d", parquetPath, b.rows, res.Rows)
 	}
 	data, err := b.finish(id, cfg)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", parquetPath, err)
 	}
 	return int64(len(data)), writeAtomic(out, data)
+}
+
+// lacks makes the named columns null in every row added, as addRecord
+// makes a column its records lack: rows handed on as Flows fill a column
+// the file lacks with zeros, and which columns those are is known only
+// after the last row. Only the port columns need it: the Batch writes a
+// missing address as "", which is no address, and a missing string as
+// null, already.
+func (b *indexBuilder) lacks(names []string) {
+	for _, name := range names {
+		for i := range b.ports {
+			if indexSpecs[2+i].name != name {
+				continue
+			}
+			c := &b.ports[i]
+			c.bad = slices.Grow(c.bad[:0], int(b.rows))
+			for r := range b.rows {
+				c.bad = append(c.bad, uint32(r))
+			}
+		}
+	}
 }
 
 // writeAtomic writes a whole file through an AtomicFile.

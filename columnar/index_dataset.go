@@ -33,16 +33,21 @@ type stagedIndex struct {
 
 // BuildIndexes builds the index of every committed file of this shard
 // that has none, or whose index does not open or verify (force: of
-// every file), and commits them through the manifest: the index files
-// are written to staging, the manifest names them, then they are moved
-// into place, as Commit does with data files. progress, if not nil, is
-// called once per file. A file whose index cannot be built (its Parquet
-// does not read) is reported and skipped; the error returned joins those
-// failures, or is the first error committing.
-func (d *Dataset) BuildIndexes(ctx context.Context, force bool, progress func(IndexResult)) error {
+// every file), from the file's rows as scan reads them (query.ScanFile),
+// and commits them through the manifest: the index files are written to
+// staging, the manifest names them, then they are moved into place, as
+// Commit does with data files. progress, if not nil, is called once per
+// file. A file whose index cannot be built (its Parquet does not read) is
+// reported and skipped; the error returned joins those failures, or is
+// the first error committing.
+func (d *Dataset) BuildIndexes(ctx context.Context, scan FileScanner, force bool, progress func(IndexResult)) error {
+	if scan == nil {
+		return errors.New("BUG: BuildIndexes without a FileScanner")
+	}
 	d.mu.Lock()
 	files := append([]FileEntry(nil), d.own.Files...)
 	d.mu.Unlock()
+	var rows *Batch // shared by the files, made for the first one built
 	var batch []stagedIndex
 	var failed []error
 	for _, f := range files {
@@ -65,7 +70,10 @@ func (d *Dataset) BuildIndexes(ctx context.Context, force bool, progress func(In
 			res.Replaced = err
 		}
 		staged := filepath.Join(d.StagingDir(), filepath.FromSlash(IndexPath(f.Path)))
-		n, err := buildIndexFile(ctx, pq, staged, DefaultIndexConfig())
+		if rows == nil {
+			rows = NewBatch()
+		}
+		n, err := buildIndexFile(ctx, scan, rows, pq, staged, DefaultIndexConfig())
 		if err != nil {
 			res.Err = fmt.Errorf("index %s: %w", f.Path, err)
 			failed = append(failed, res.Err)

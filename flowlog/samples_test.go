@@ -20,6 +20,7 @@ import (
 
 	"github.com/flowlens/flowlens/columnar"
 	"github.com/flowlens/flowlens/flowlog"
+	"github.com/flowlens/flowlens/internal/arrowscan"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -143,7 +144,15 @@ func readBack(t *testing.T, root string) ([]string, totals) {
 	t.Helper()
 	var lines []string
 	var tot totals
-	err := columnar.ScanDataset(context.Background(), root, nil, func(rec arrow.RecordBatch) error {
+	files, err := columnar.Files(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = filepath.Join(root, filepath.FromSlash(f.Path))
+	}
+	err = arrowscan.ScanFiles(context.Background(), names, nil, func(rec arrow.RecordBatch) error {
 		for i := 0; i < int(rec.NumRows()); i++ {
 			var b strings.Builder
 			for c, col := range rec.Columns() {

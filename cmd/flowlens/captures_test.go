@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -13,8 +12,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
-
-	"github.com/flowlens/flowlens/columnar"
 )
 
 // ircCapture has 118 packets in 6 flows.
@@ -115,7 +112,7 @@ func TestConvertPackets(t *testing.T) {
 	totals := func(root string) (rows, bytes, single, captured int64) {
 		t.Helper()
 		cols := []string{"packets_out", "bytes_out", "packets_in", "bytes_in", "captured_len"}
-		err := columnar.ScanDataset(context.Background(), root, cols, func(rec arrow.RecordBatch) error {
+		arrowScan(t, root, cols, func(rec arrow.RecordBatch) error {
 			po, bo := rec.Column(0).(*array.Int64), rec.Column(1).(*array.Int64)
 			pi, bi := rec.Column(2).(*array.Int64), rec.Column(3).(*array.Int64)
 			cl := rec.Column(4).(*array.Int32)
@@ -131,9 +128,6 @@ func TestConvertPackets(t *testing.T) {
 			}
 			return nil
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
 		return
 	}
 	fsum, fds := convert()

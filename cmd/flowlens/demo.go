@@ -14,11 +14,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/spf13/cobra"
 
 	"github.com/flowlens/flowlens/columnar"
+	"github.com/flowlens/flowlens/columnar/query"
 	"github.com/flowlens/flowlens/flowlog"
 	"github.com/flowlens/flowlens/packet"
 )
@@ -185,33 +184,20 @@ func summarise(ctx context.Context, w io.Writer, root string) error {
 	bySource, byDecision, pairs, denied := counter{}, counter{}, counter{}, counter{}
 	var first, last int64
 	var rows int64
-	err := columnar.ScanDataset(ctx, root, []string{"time", "source", "src_ip", "dst_ip", "dst_port", "protocol", "decision"},
-		func(rec arrow.RecordBatch) error {
-			ts := rec.Column(0).(*array.Timestamp)
-			src := rec.Column(1).(*array.Dictionary)
-			sip, dip := rec.Column(2), rec.Column(3)
-			port := rec.Column(4).(*array.Int32)
-			proto := rec.Column(5).(*array.Dictionary)
-			dec := rec.Column(6).(*array.Dictionary)
-			str := func(d *array.Dictionary, i int) string {
-				return d.Dictionary().(*array.String).Value(d.GetValueIndex(i))
+	err := query.Scan(ctx, root, nil, []string{"time", "source", "src_ip", "dst_ip", "dst_port", "proto", "decision"},
+		func(f *columnar.Flow) error {
+			if rows == 0 || f.Time < first {
+				first = f.Time
 			}
-			for i := 0; i < int(rec.NumRows()); i++ {
-				t := int64(ts.Value(i))
-				if rows == 0 || t < first {
-					first = t
-				}
-				if t > last {
-					last = t
-				}
-				rows++
-				bySource[str(src, i)]++
-				d := str(dec, i)
-				byDecision[d]++
-				pairs[columnar.StringValue(sip, i)+" → "+columnar.StringValue(dip, i)]++
-				if d == "deny" {
-					denied[fmt.Sprintf("%s/%d", str(proto, i), port.Value(i))]++
-				}
+			if f.Time > last {
+				last = f.Time
+			}
+			rows++
+			bySource[f.Source.String()]++
+			byDecision[f.Decision.String()]++
+			pairs[string(f.SrcIP)+" → "+string(f.DstIP)]++
+			if f.Decision == columnar.DecisionDeny {
+				denied[fmt.Sprintf("%s/%d", columnar.ProtocolName(f.Proto), f.DstPort)]++
 			}
 			return nil
 		})

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flowlens/flowlens/columnar"
+	"github.com/flowlens/flowlens/columnar/query"
 )
 
 type indexOptions struct {
@@ -69,7 +70,7 @@ func runIndex(ctx context.Context, root string, o indexOptions, stdout, stderr i
 		if err != nil {
 			return err
 		}
-		err = ds.BuildIndexes(ctx, o.force, func(r columnar.IndexResult) {
+		err = ds.BuildIndexes(ctx, query.ScanFile, o.force, func(r columnar.IndexResult) {
 			sum.Files++
 			switch {
 			case r.Err != nil:

@@ -29,6 +29,10 @@
 // Output columns are decoded last, and only in the pages that hold a
 // matching row.
 //
+// ScanFile reads one Parquet file whole, in row order, without a dataset
+// or filter, and tolerates columns an older file lacks: it is the
+// columnar.FileScanner that rebuilds index sidecars ("flowlens index").
+//
 // Rows are decoded by the package's own Parquet page decoders — the
 // encodings flowlens writes: dictionary (RLE_DICTIONARY), DELTA_BINARY_PACKED
 // and PLAIN, data pages v1 and v2, any codec arrow-go has — into column

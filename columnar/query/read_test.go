@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/flowlens/flowlens/columnar"
+	"github.com/flowlens/flowlens/internal/arrowscan"
 )
 
 // allColumns is every column of the schema, by name.
@@ -66,7 +67,7 @@ func arrowFlows(t *testing.T, root string) []string {
 	}
 	var out []string
 	for _, fe := range files {
-		err := columnar.ScanFile(context.Background(), filepath.Join(root, fe.Path), nil, func(rec arrow.RecordBatch) error {
+		_, err := arrowscan.ScanFile(context.Background(), filepath.Join(root, fe.Path), nil, func(rec arrow.RecordBatch) error {
 			for i := 0; i < int(rec.NumRows()); i++ {
 				var f columnar.Flow
 				flowFromRecord(rec, i, &f)
@@ -84,7 +85,7 @@ func arrowFlows(t *testing.T, root string) []string {
 // flowFromRecord fills f from row i of a record of the flow schema.
 func flowFromRecord(rec arrow.RecordBatch, i int, f *columnar.Flow) {
 	str := func(c string) []byte {
-		s := columnar.StringValue(rec.Column(rec.Schema().FieldIndices(c)[0]), i)
+		s := arrowscan.StringValue(rec.Column(rec.Schema().FieldIndices(c)[0]), i)
 		if s == "" {
 			return nil
 		}

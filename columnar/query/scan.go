@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -182,6 +183,72 @@ deliver:
 	return st, runErr
 }
 
+// ScanFile calls fn with every row of the one Parquet file at name, in
+// file order, with at least the columns cols (columnar.Schema names; nil
+// for every column) filled in. It needs no dataset, filters nothing and
+// reads in the calling goroutine: it is how a file is read back whole,
+// e.g. to build its index (columnar.BuildIndex, Dataset.BuildIndexes;
+// ScanFile is a columnar.FileScanner).
+//
+// A column the file lacks, one added to the schema after the file was
+// written, is not an error: its fields are left zero and the result lists
+// it in Missing. A damaged file gives the errors Scan gives, naming name,
+// and the row group and column where they apply. The Flow and its byte
+// slices are valid only during the call. fn returns ErrStop to end the
+// scan early; any other error ends it and is returned. The result's Rows
+// is the file's row count, the sum of its row groups', even after ErrStop.
+func ScanFile(ctx context.Context, name string, cols []string, fn func(f *columnar.Flow) error) (columnar.FileScan, error) {
+	if cols == nil {
+		cols = allColumnNames()
+	}
+	q := &Query{Workers: 1}
+	ids, err := q.columns(cols)
+	if err != nil {
+		return columnar.FileScan{}, err
+	}
+	e := q.newEngine([]columnar.FileEntry{{Path: name}}, ids)
+	e.lenient = true
+	pr := &pageReader{}
+	defer pr.close()
+	var st Stats
+	var f columnar.Flow
+	err = e.scanFile(ctx, 0, 0, &evaluator{}, pr, &st, func(_ int, b *block) (bool, error) {
+		for _, r := range b.rows {
+			b.fill(int(r), &f)
+			if err := fn(&f); err != nil {
+				return false, err
+			}
+		}
+		return false, nil
+	})
+	if err != nil && !errors.Is(err, ErrStop) {
+		return columnar.FileScan{}, err
+	}
+	var res columnar.FileScan
+	for i := range pr.md.rowGroups {
+		res.Rows += pr.md.rowGroups[i].rows
+	}
+	for _, name := range cols {
+		c, _ := colByName(name)
+		if c == colProtocol {
+			c = colProto
+		}
+		if slices.Contains(e.missing, c) {
+			res.Missing = append(res.Missing, name)
+		}
+	}
+	return res, nil
+}
+
+// allColumnNames returns the names of every column of the flow schema.
+func allColumnNames() []string {
+	out := make([]string, numCols)
+	for c := range numCols {
+		out[c] = c.String()
+	}
+	return out
+}
+
 // columns returns the columns to read for the output columns out and the
 // filter, in schema order. The protocol column is read as proto, from
 // which both are filled.
@@ -230,6 +297,10 @@ type engine struct {
 	first []colID
 	root  *node // the filter, compiled
 	free  chan *block
+	// With lenient (ScanFile: one file, one goroutine), columns the file
+	// lacks are noted in missing and left out, instead of being an error.
+	lenient bool
+	missing []colID
 }
 
 func (q *Query) newEngine(files []columnar.FileEntry, cols []colID) *engine {
@@ -380,11 +451,18 @@ func (e *engine) scanFile(ctx context.Context, w, i int, ev *evaluator, pr *page
 		return fmt.Errorf("read %s: %w", entry.Path, err)
 	}
 	src := &chunks{f: osf, path: entry.Path, md: md, pr: pr}
+	read := e.cols // the columns read, less those the file lacks
 	for _, c := range e.cols {
 		src.leaf[c] = md.leafIndex(c.String())
 		if src.leaf[c] < 0 {
-			return fmt.Errorf("%s: no column %q", entry.Path, c)
+			if !e.lenient {
+				return fmt.Errorf("%s: no column %q", entry.Path, c)
+			}
+			e.missing = append(e.missing, c)
 		}
+	}
+	if len(e.missing) > 0 {
+		read = slices.DeleteFunc(slices.Clone(e.cols), func(c colID) bool { return slices.Contains(e.missing, c) })
 	}
 	timeLeaf := md.leafIndex("time")
 	srcPortLeaf := md.leafIndex("src_port")
@@ -445,7 +523,7 @@ func (e *engine) scanFile(ctx context.Context, w, i int, ev *evaluator, pr *page
 		if len(b.rows) < b.n {
 			b.span = rowList(b.rows)
 		}
-		if err := b.needAll(e.cols); err != nil {
+		if err := b.needAll(read); err != nil {
 			return err
 		}
 		keep, err := onBlock(w, b)

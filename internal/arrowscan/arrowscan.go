@@ -1,9 +1,18 @@
-package columnar
+// Package arrowscan reads flow Parquet files through arrow-go's own reader
+// (pqarrow), as an independent check of what flowlens writes and of what
+// its own reader (columnar/query) decodes: tests compare the two.
+//
+// It is for tests only. Non-test code must not import it: pqarrow pulls in
+// arrow-go's compute, flight, grpc and protobuf packages, whose init costs
+// every flowlens command about 22 ms and 600 page faults
+// (TestBinaryDeps in cmd/flowlens keeps it out of the binary). It imports
+// no flowlens package, so that columnar's own tests can use it too: list a
+// dataset's files with columnar.Files and hand their paths to ScanFiles.
+package arrowscan
 
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -12,17 +21,12 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
-// ScanFile calls fn with every record batch of one Parquet file, reading
-// only the named columns (all when cols is nil). The record is valid only
-// during the call.
-func ScanFile(ctx context.Context, name string, cols []string, fn func(rec arrow.RecordBatch) error) error {
-	_, err := scanParquet(ctx, name, cols, false, fn)
-	return err
-}
-
-// scanParquet is ScanFile; with optional, columns the file lacks are left
-// out instead of being an error. It returns the file's row count.
-func scanParquet(ctx context.Context, name string, cols []string, optional bool, fn func(rec arrow.RecordBatch) error) (int64, error) {
+// ScanFile calls fn with every record batch of the Parquet file name, in
+// file order, reading only the named columns, in that order (every column
+// when cols is nil). A column the file lacks is an error. The record is
+// valid only during the call. It returns the row count of the file's
+// footer.
+func ScanFile(ctx context.Context, name string, cols []string, fn func(rec arrow.RecordBatch) error) (rows int64, err error) {
 	pf, err := file.OpenParquetFile(name, false)
 	if err != nil {
 		return 0, fmt.Errorf("open %s: %w", name, err)
@@ -38,9 +42,6 @@ func scanParquet(ctx context.Context, name string, cols []string, optional bool,
 		for _, c := range cols {
 			i := sc.ColumnIndexByName(c)
 			if i < 0 {
-				if optional {
-					continue
-				}
 				return 0, fmt.Errorf("%s: no column %q", name, c)
 			}
 			idx = append(idx, i)
@@ -62,15 +63,10 @@ func scanParquet(ctx context.Context, name string, cols []string, optional bool,
 	return pf.NumRows(), nil
 }
 
-// ScanDataset calls fn with every record batch of every committed file of
-// the dataset at root.
-func ScanDataset(ctx context.Context, root string, cols []string, fn func(rec arrow.RecordBatch) error) error {
-	files, err := Files(root)
-	if err != nil {
-		return err
-	}
-	for _, f := range files {
-		if err := ScanFile(ctx, filepath.Join(root, filepath.FromSlash(f.Path)), cols, fn); err != nil {
+// ScanFiles is ScanFile on each file of names in turn.
+func ScanFiles(ctx context.Context, names []string, cols []string, fn func(rec arrow.RecordBatch) error) error {
+	for _, name := range names {
+		if _, err := ScanFile(ctx, name, cols, fn); err != nil {
 			return err
 		}
 	}
