@@ -3,6 +3,7 @@ package columnar
 import (
 	"bytes"
 	"fmt"
+	"sync"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -217,12 +218,13 @@ func (c *enumColumn) reset() {
 	c.used = c.used[:0]
 }
 
-// zeros backs the buffers of all-null columns; nothing writes to it.
-var zeros = make([]byte, 8*RowGroupRows)
+// zeros backs the buffers of all-null columns; nothing writes to it. It
+// is made on first use: commands that write no Parquet never pay for it.
+var zeros = sync.OnceValue(func() []byte { return make([]byte, 8*RowGroupRows) })
 
 func zeroBytes(n int) []byte {
-	if n <= len(zeros) {
-		return zeros[:n:n]
+	if z := zeros(); n <= len(z) {
+		return z[:n:n]
 	}
 	return make([]byte, n)
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -254,5 +256,63 @@ func TestWriteNullPages(t *testing.T) {
 	})
 	if n != RowGroupRows || got != sum {
 		t.Fatalf("%d rows, sum(bytes_in) %d; wrote %d, %d", n, got, RowGroupRows, sum)
+	}
+}
+
+// TestFilesFromManifests: Files, which reads only the files of each
+// manifest, lists what decoding whole manifests lists, for two shards;
+// a manifest that is not one is an error naming it.
+func TestFilesFromManifests(t *testing.T) {
+	root := t.TempDir()
+	for _, shard := range []string{"", "2of2"} {
+		ds, err := OpenDataset(root, shard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := NewPartitionWriter(ds, 0)
+		rows := sampleFlows(3000)
+		for i := range rows {
+			rows[i].Time = 1714521600_000000 + int64(i)*3_600_000_000/1000
+			if err := w.Append(&rows[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		files, err := w.Checkpoint()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ds.Commit(files, map[string]BlobState{"blob/" + shard: {Size: 1, Records: 3}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ms, err := ReadManifests(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []FileEntry
+	for _, m := range ms {
+		want = append(want, m.Files...)
+	}
+	slices.SortFunc(want, func(a, b FileEntry) int { return strings.Compare(a.Path, b.Path) })
+	got, err := Files(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 2 || len(got) < 6 || !slices.Equal(got, want) {
+		t.Fatalf("%d manifests; Files:\n%v\nmanifests:\n%v", len(ms), got, want)
+	}
+	for _, f := range got {
+		if f.Index == "" || f.IndexBytes == 0 || f.Run == "" || f.Bytes == 0 {
+			t.Fatalf("entry %+v lacks a field", f)
+		}
+	}
+	name := filepath.Join(root, MetaDir, "manifest.json")
+	for _, bad := range []string{`{"version": 2, "files": []}`, `{"version": 1, "files": [{"path": "a"}]}`, `{"version": 1, "files": {}}`, `[`} {
+		if err := os.WriteFile(name, []byte(bad), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Files(root); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("manifest %s: error %v, want one naming the manifest", bad, err)
+		}
 	}
 }
