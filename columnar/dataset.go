@@ -1,6 +1,7 @@
 package columnar
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -11,10 +12,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
-
-	"github.com/valyala/fastjson"
 )
 
 // Layout of a dataset directory:
@@ -221,13 +221,12 @@ func Files(root string) ([]FileEntry, error) {
 	}
 	sort.Strings(names)
 	var out []FileEntry
-	var p fastjson.Parser
 	for _, name := range names {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			return nil, err
 		}
-		if out, err = manifestFiles(&p, b, out); err != nil {
+		if out, err = manifestFiles(b, out); err != nil {
 			return nil, fmt.Errorf("manifest %s: %w", name, err)
 		}
 	}
@@ -235,65 +234,143 @@ func Files(root string) ([]FileEntry, error) {
 	return out, nil
 }
 
-// manifestFiles appends the files of a manifest to out.
-func manifestFiles(p *fastjson.Parser, b []byte, out []FileEntry) ([]FileEntry, error) {
-	v, err := p.ParseBytes(b)
+// manifestFiles appends the files of a manifest to out. It decodes the
+// version and the files and skips every other member unparsed.
+func manifestFiles(b []byte, out []FileEntry) ([]FileEntry, error) {
+	version, base := -1, len(out)
+	err := objectMembers(b, func(key, raw []byte) error {
+		// As encoding/json decodes a Manifest: keys match without
+		// regard to case, and a later member overrides an earlier one.
+		switch {
+		case strings.EqualFold(string(key), "version"):
+			return json.Unmarshal(raw, &version)
+		case strings.EqualFold(string(key), "files"):
+			var files []FileEntry
+			if err := json.Unmarshal(raw, &files); err != nil {
+				return fmt.Errorf("files: %w", err)
+			}
+			for i, f := range files {
+				if f.Path == "" || f.Run == "" || f.Rows < 0 || f.Bytes <= 0 {
+					return fmt.Errorf("files[%d]: %q of run %q, %d rows in %d bytes", i, f.Path, f.Run, f.Rows, f.Bytes)
+				}
+			}
+			out = append(out[:base], files...)
+		}
+		return nil
+	})
 	if err != nil {
 		return out, err
 	}
-	if ver := v.Get("version"); ver == nil || ver.Type() != fastjson.TypeNumber || ver.GetInt() != manifestVer {
-		return out, fmt.Errorf("version %s, want %d", ver, manifestVer)
-	}
-	files := v.Get("files")
-	if files == nil || files.Type() == fastjson.TypeNull {
-		return out, nil
-	}
-	list, err := files.Array()
-	if err != nil {
-		return out, fmt.Errorf("files: %w", err)
-	}
-	for i, f := range list {
-		var e FileEntry
-		str := func(key string, dst *string, required bool) {
-			x := f.Get(key)
-			if x == nil {
-				if required && err == nil {
-					err = fmt.Errorf("files[%d]: no %s", i, key)
-				}
-				return
-			}
-			b, e := x.StringBytes()
-			if e != nil && err == nil {
-				err = fmt.Errorf("files[%d].%s: %w", i, key, e)
-			}
-			*dst = string(b)
-		}
-		num := func(key string, dst *int64, required bool) {
-			x := f.Get(key)
-			if x == nil {
-				if required && err == nil {
-					err = fmt.Errorf("files[%d]: no %s", i, key)
-				}
-				return
-			}
-			n, e := x.Int64()
-			if e != nil && err == nil {
-				err = fmt.Errorf("files[%d].%s: %w", i, key, e)
-			}
-			*dst = n
-		}
-		str("path", &e.Path, true)
-		num("rows", &e.Rows, true)
-		num("bytes", &e.Bytes, true)
-		str("run", &e.Run, true)
-		str("index", &e.Index, false)
-		num("index_bytes", &e.IndexBytes, false)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, e)
+	if version != manifestVer {
+		return out, fmt.Errorf("version %d, want %d", version, manifestVer)
 	}
 	return out, nil
+}
+
+var errManifestSyntax = errors.New("not a JSON object")
+
+// objectMembers calls fn with the key and the raw value of each member
+// of the JSON object b, skipping values by their brackets and strings
+// without decoding them. Keys are passed as written, escapes and all.
+func objectMembers(b []byte, fn func(key, raw []byte) error) error {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return errManifestSyntax
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return nil
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return fmt.Errorf("%w: key expected at byte %d", errManifestSyntax, i)
+		}
+		end, err := skipValue(b, i)
+		if err != nil {
+			return err
+		}
+		key := b[i+1 : end-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			var k string
+			if err := json.Unmarshal(b[i:end], &k); err != nil {
+				return fmt.Errorf("key at byte %d: %w", i, err)
+			}
+			key = []byte(k)
+		}
+		i = skipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return fmt.Errorf("%w: ':' expected at byte %d", errManifestSyntax, i)
+		}
+		start := skipSpace(b, i+1)
+		if end, err = skipValue(b, start); err != nil {
+			return err
+		}
+		if err := fn(key, b[start:end]); err != nil {
+			return err
+		}
+		i = skipSpace(b, end)
+		switch {
+		case i < len(b) && b[i] == ',':
+			i = skipSpace(b, i+1)
+		case i < len(b) && b[i] == '}':
+			return nil
+		default:
+			return fmt.Errorf("%w: ',' or '}' expected at byte %d", errManifestSyntax, i)
+		}
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the JSON value that starts at b[i]. It
+// matches brackets and skips strings; what lies between is checked by
+// whoever decodes the value.
+func skipValue(b []byte, i int) (int, error) {
+	depth := 0
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			if i >= len(b) {
+				return 0, fmt.Errorf("%w: unterminated string", errManifestSyntax)
+			}
+		case '{', '[':
+			depth++
+			continue
+		case '}', ']':
+			depth--
+			if depth < 0 {
+				return 0, fmt.Errorf("%w: unbalanced %q at byte %d", errManifestSyntax, b[i], i)
+			}
+		case ',', ' ', '\n', '\t', '\r', ':':
+			if depth == 0 {
+				return 0, fmt.Errorf("%w: value expected at byte %d", errManifestSyntax, i)
+			}
+			continue
+		default: // a number, true, false or null
+			if depth == 0 {
+				j := i
+				for j < len(b) && !strings.ContainsRune(",}] \n\t\r", rune(b[j])) {
+					j++
+				}
+				return j, nil
+			}
+			continue
+		}
+		if depth == 0 {
+			return i + 1, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: truncated", errManifestSyntax)
 }
 
 func (d *Dataset) stagingRoot() string {
