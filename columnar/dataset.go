@@ -250,8 +250,8 @@ func manifestFiles(b []byte, out []FileEntry) ([]FileEntry, error) {
 				return fmt.Errorf("files: %w", err)
 			}
 			for i, f := range files {
-				if f.Path == "" || f.Run == "" || f.Rows < 0 || f.Bytes <= 0 {
-					return fmt.Errorf("files[%d]: %q of run %q, %d rows in %d bytes", i, f.Path, f.Run, f.Rows, f.Bytes)
+				if f.Path == "" || f.Rows < 0 || f.Bytes < 0 {
+					return fmt.Errorf("files[%d]: %q of %d rows in %d bytes", i, f.Path, f.Rows, f.Bytes)
 				}
 			}
 			out = append(out[:base], files...)

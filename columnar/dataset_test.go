@@ -308,7 +308,7 @@ func TestFilesFromManifests(t *testing.T) {
 		}
 	}
 	name := filepath.Join(root, MetaDir, "manifest.json")
-	for _, bad := range []string{`{"version": 2, "files": []}`, `{"version": 1, "files": [{"path": "a"}]}`, `{"version": 1, "files": {}}`, `[`} {
+	for _, bad := range []string{`{"version": 2, "files": []}`, `{"version": 1, "files": [{"rows": 1}]}`, `{"version": 1, "files": {}}`, `[`} {
 		if err := os.WriteFile(name, []byte(bad), 0o644); err != nil {
 			t.Fatal(err)
 		}
