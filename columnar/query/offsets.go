@@ -95,17 +95,60 @@ type byteRange struct {
 	loc      int // the offset index entry of its first data page
 }
 
+// indexTail bounds the bytes of offset indexes loadFooter reads with a
+// footer.
+const indexTail = 4 << 20
+
+// loadFooter reads the footer of the file r of size bytes into p.md and,
+// when they lie within indexTail bytes before it (where writers put
+// them), the offset indexes of all its column chunks: offsetIndex then
+// finds a chunk's page locations in memory. A needle reads a few pages
+// of many chunks; a read per offset index was a third of its reads.
+func (p *pageReader) loadFooter(r io.ReaderAt, size int64) (*footer, error) {
+	md, err := readFooter(r, size, &p.foot, &p.md)
+	if err != nil {
+		return nil, err
+	}
+	p.indexes, p.indexesOff = nil, 0
+	lo, hi := int64(math.MaxInt64), int64(-1)
+	for _, rg := range md.rowGroups {
+		for _, c := range rg.chunks {
+			if c.indexOff >= 0 && c.indexLen > 0 {
+				lo, hi = min(lo, c.indexOff), max(hi, c.indexOff+int64(c.indexLen))
+			}
+		}
+	}
+	if hi < 0 || hi > size || hi-lo > indexTail {
+		return md, nil
+	}
+	if tail := size - int64(len(p.foot)); lo >= tail {
+		p.indexes, p.indexesOff = p.foot[lo-tail:hi-tail], lo
+		return md, nil
+	}
+	p.indexBuf = grow(p.indexBuf, int(hi-lo))
+	if n, _ := r.ReadAt(p.indexBuf, lo); n == len(p.indexBuf) {
+		p.indexes, p.indexesOff = p.indexBuf, lo
+	} // else offsetIndex reads, and reports, what it needs
+	return md, nil
+}
+
 // offsetIndex reads and checks the page locations of chunk cc, a row
 // group of rows rows.
 func (p *pageReader) offsetIndex(r io.ReaderAt, cc *chunk, rows int64) ([]pageLoc, error) {
 	if cc.indexLen > 1<<24 {
 		return nil, corrupt("%d bytes", cc.indexLen)
 	}
-	p.oi = grow(p.oi, int(cc.indexLen))
-	if n, err := r.ReadAt(p.oi, cc.indexOff); n != len(p.oi) {
-		return nil, fmt.Errorf("read %d bytes at %d: %w", len(p.oi), cc.indexOff, err)
+	var b []byte
+	if from := cc.indexOff - p.indexesOff; p.indexes != nil && from >= 0 && from+int64(cc.indexLen) <= int64(len(p.indexes)) {
+		b = p.indexes[from : from+int64(cc.indexLen)]
+	} else {
+		p.oi = grow(p.oi, int(cc.indexLen))
+		if n, err := r.ReadAt(p.oi, cc.indexOff); n != len(p.oi) {
+			return nil, fmt.Errorf("read %d bytes at %d: %w", len(p.oi), cc.indexOff, err)
+		}
+		b = p.oi
 	}
-	locs, err := parseOffsetIndex(p.oi, p.locs[:0])
+	locs, err := parseOffsetIndex(b, p.locs[:0])
 	p.locs = locs
 	if err != nil {
 		return nil, err

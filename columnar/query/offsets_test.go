@@ -104,3 +104,58 @@ func encodeOffsetIndex(locs []pageLoc) []byte {
 	}
 	return append(b, tStop)
 }
+
+// TestOffsetIndexesWithFooter: loadFooter reads the offset indexes of
+// every chunk with the footer, and a chunk's page locations from them,
+// found without a read, equal those of a read of its own.
+func TestOffsetIndexesWithFooter(t *testing.T) {
+	for _, name := range footerFiles(t) {
+		f, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := f.Stat()
+		var p pageReader
+		md, err := p.loadFooter(countReads{f, new(int)}, fi.Size())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.indexes == nil {
+			t.Fatalf("%s: offset indexes not loaded with the footer", name)
+		}
+		for g := range md.rowGroups {
+			rg := &md.rowGroups[g]
+			for c := range rg.chunks {
+				cc := &rg.chunks[c]
+				reads := new(int)
+				fromMemory, err := p.offsetIndex(countReads{f, reads}, cc, rg.rows)
+				if err != nil || *reads != 0 {
+					t.Fatalf("%s: row group %d, column %d: %v, %d reads", name, g, c, err, *reads)
+				}
+				fromMemory = append([]pageLoc(nil), fromMemory...)
+				var q pageReader
+				read, err := q.offsetIndex(f, cc, rg.rows)
+				if err != nil || len(read) != len(fromMemory) {
+					t.Fatalf("%s: row group %d, column %d: %v, %d and %d pages", name, g, c, err, len(read), len(fromMemory))
+				}
+				for i := range read {
+					if read[i] != fromMemory[i] {
+						t.Fatalf("%s: row group %d, column %d, page %d: %+v read, %+v from memory", name, g, c, i, read[i], fromMemory[i])
+					}
+				}
+			}
+		}
+		f.Close()
+	}
+}
+
+// countReads counts the reads of a file.
+type countReads struct {
+	io.ReaderAt
+	n *int
+}
+
+func (r countReads) ReadAt(b []byte, off int64) (int, error) {
+	*r.n++
+	return r.ReaderAt.ReadAt(b, off)
+}

@@ -67,6 +67,11 @@ type pageReader struct {
 	ranges []byteRange
 	oi     []byte
 	locs   []pageLoc
+	// The file's offset indexes, when loadFooter read them: file bytes
+	// from indexesOff on, in foot or indexBuf.
+	indexes    []byte
+	indexesOff int64
+	indexBuf   []byte
 }
 
 // pageGap is the type of the pages next returns for rows whose pages

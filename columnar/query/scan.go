@@ -446,7 +446,7 @@ func (e *engine) scanFile(ctx context.Context, w, i int, ev *evaluator, pr *page
 	if err != nil {
 		return err
 	}
-	md, err := readFooter(osf, fi.Size(), &pr.foot, &pr.md)
+	md, err := pr.loadFooter(osf, fi.Size())
 	if err != nil {
 		return fmt.Errorf("read %s: %w", entry.Path, err)
 	}
