@@ -35,8 +35,10 @@ const (
 
 func newBlock(cols []colID) *block {
 	b := &block{all: cols}
+	mem := new(slab)
 	for _, c := range cols {
 		b.vecs[c] = newVector(c)
+		b.vecs[c].mem = mem
 	}
 	return b
 }
@@ -69,7 +71,7 @@ func (b *block) need(c colID, full bool) (*vector, error) {
 	if st == stNone || s.cur != c {
 		err := s.pr.resetSpan(s.f, &s.rg.chunks[s.leaf[c]], int64(b.n), b.span)
 		if err == nil && st == stNone {
-			err = v.start(&s.md.leaves[s.leaf[c]], b.n)
+			err = v.start(&s.md.leaves[s.leaf[c]], b.n, b.span == nil)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: row group %d: column %s: %w", s.path, s.rgNo, c, err)

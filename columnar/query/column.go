@@ -90,8 +90,15 @@ type vector struct {
 	codeOf  []uint8 // enum columns: columnar code per dictionary entry
 	hasCode bool
 
-	at     int // rows of the chunk read so far
+	mem    *slab // where its row-group-long buffers come from
+	dense  bool  // its chunk is decoded whole: buffers are made resident
+	at     int   // rows of the chunk read so far
 	maxDef int
+	// Rows given values while valid was empty, none of them null: when a
+	// null comes and valid is made, they are marked valid, and no other
+	// row (a row-group-long fill touched memory for nothing when only a
+	// few rows are picked).
+	clean  []rowRange
 	levels []bool // scratch: definition levels of a page
 	memo   map[string]int32
 	delta  deltaDecoder
@@ -111,17 +118,18 @@ func newVector(c colID) *vector { return &vector{id: c, kind: kindOf(c)} }
 func (v *vector) reset(n int) {
 	v.n = n
 	v.valid = v.valid[:0]
+	v.clean = v.clean[:0]
 	v.dict = v.dict[:0]
 	v.data = v.data[:0]
 	v.hasCode = false
 	switch v.kind {
 	case kindDict:
-		v.idx = grow(v.idx, n)
+		v.idx = growIn(v.mem, v.idx, n, v.dense)
 		clear(v.memo)
 	case kindInt32:
-		v.i32 = grow(v.i32, n)
+		v.i32 = growIn(v.mem, v.i32, n, v.dense)
 	case kindInt64:
-		v.i64 = grow(v.i64, n)
+		v.i64 = growIn(v.mem, v.i64, n, v.dense)
 	}
 }
 
@@ -159,8 +167,10 @@ type rowSpan interface {
 	last(from, to int) int
 }
 
-// start prepares the vector for a column chunk of rows rows.
-func (v *vector) start(descr *leaf, rows int) error {
+// start prepares the vector for a column chunk of rows rows, all of
+// which are to be decoded when dense.
+func (v *vector) start(descr *leaf, rows int, dense bool) error {
+	v.dense = dense
 	v.reset(rows)
 	v.at = 0
 	v.maxDef = descr.maxDef
@@ -193,7 +203,7 @@ func (v *vector) read(pr *pageReader, span rowSpan, dictOnly bool) (done bool, e
 			if err != nil {
 				return false, fmt.Errorf("column %s: %w", v.id, err)
 			}
-			if err := v.readDictionary(p, data); err != nil {
+			if err := v.readDictionary(p, pr.take(data, v.data)); err != nil {
 				return false, err
 			}
 			if dictOnly {
@@ -278,8 +288,8 @@ func physicalType(k kind) parquet.Type {
 	return parquet.Types.ByteArray
 }
 
-// readDictionary copies a dictionary page's values into the vector (the
-// page's memory is reused for the next page).
+// readDictionary makes a dictionary page's values, data, the vector's
+// (data becomes v.data: see pageReader.take).
 func (v *vector) readDictionary(p page, data []byte) error {
 	if v.kind != kindDict {
 		return fmt.Errorf("column %s: dictionary encoding of a numeric column is not supported", v.id)
@@ -291,7 +301,7 @@ func (v *vector) readDictionary(p page, data []byte) error {
 	if n < 0 {
 		return corrupt("column %s: dictionary of %d values", v.id, n)
 	}
-	v.data = append(v.data[:0], data...)
+	v.data = data
 	v.dict = grow(v.dict, n)
 	err := plainByteArrays(v.data, n, func(i int, b []byte) { v.dict[i] = b })
 	if err != nil {
@@ -316,7 +326,7 @@ func (v *vector) readValues(enc parquet.Encoding, defs []byte, maxDef int, b []b
 	}
 	skipValues := skip
 	if maxDef == 1 {
-		v.levels = grow(v.levels, n)
+		v.levels = growIn(v.mem, v.levels, n, v.dense)
 		var err error
 		if k, skipValues, err = decodeLevels(defs, v.levels, skip); err != nil {
 			return fmt.Errorf("column %s: definition levels: %w", v.id, err)
@@ -335,12 +345,10 @@ func (v *vector) readValues(enc parquet.Encoding, defs []byte, maxDef int, b []b
 		return fmt.Errorf("column %s: %w", v.id, err)
 	}
 	if k == n {
+		v.setValid(start, start+n)
 		return nil
 	}
-	if len(v.valid) == 0 {
-		v.valid = grow(v.valid, v.n)
-		fill(v.valid, true)
-	}
+	v.makeValid()
 	copy(v.valid[start:start+n], v.levels)
 	switch v.kind {
 	case kindDict:
@@ -351,6 +359,34 @@ func (v *vector) readValues(enc parquet.Encoding, defs []byte, maxDef int, b []b
 		spread(v.i64[start:start+n], v.levels, k, 0)
 	}
 	return nil
+}
+
+// rowRange is rows [from, to) of a vector.
+type rowRange struct{ from, to int }
+
+// setValid records that rows [from, to) have values.
+func (v *vector) setValid(from, to int) {
+	if len(v.valid) > 0 {
+		fill(v.valid[from:to], true)
+		return
+	}
+	if n := len(v.clean); n > 0 && v.clean[n-1].to == from {
+		v.clean[n-1].to = to
+		return
+	}
+	v.clean = append(v.clean, rowRange{from, to})
+}
+
+// makeValid makes valid, for a null to come: rows given values before
+// are valid; the others are stale until written.
+func (v *vector) makeValid() {
+	if len(v.valid) > 0 {
+		return
+	}
+	v.valid = growIn(v.mem, v.valid, v.n, v.dense)
+	for _, r := range v.clean {
+		fill(v.valid[r.from:r.to], true)
+	}
 }
 
 // spread moves the k values at the start of vals to the rows valid marks,

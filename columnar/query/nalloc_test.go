@@ -44,7 +44,7 @@ func TestQueryDecodeNoAllocs(t *testing.T) {
 			if err := pr.reset(f, cc); err != nil {
 				t.Fatal(err)
 			}
-			if err := v.start(&md.leaves[leaf], int(rg.rows)); err != nil {
+			if err := v.start(&md.leaves[leaf], int(rg.rows), true); err != nil {
 				t.Fatal(err)
 			}
 			if done, err := v.read(pr, nil, false); err != nil || !done {

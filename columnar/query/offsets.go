@@ -76,7 +76,7 @@ func (p *pageReader) resetSpan(r io.ReaderAt, cc *chunk, rows int64, span rowSpa
 		return p.reset(r, cc)
 	}
 	p.read += total
-	p.raw = grow(p.raw, int(total))[:0]
+	p.raw = growIn(&p.mem, p.raw, int(total), true)[:0]
 	for _, br := range p.ranges {
 		p.segs = append(p.segs, segment{start: len(p.raw), fileOff: br.from, loc: br.loc})
 		n := int(br.to - br.from)

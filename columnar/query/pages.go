@@ -72,6 +72,8 @@ type pageReader struct {
 	indexes    []byte
 	indexesOff int64
 	indexBuf   []byte
+
+	mem slab // where raw and out come from
 }
 
 // pageGap is the type of the pages next returns for rows whose pages
@@ -85,7 +87,7 @@ func (p *pageReader) reset(r io.ReaderAt, cc *chunk) error {
 	if start < 0 || size < 0 || size > math.MaxInt32 {
 		return corrupt("column chunk at %d of %d bytes", start, size)
 	}
-	p.raw = grow(p.raw, int(size))
+	p.raw = growIn(&p.mem, p.raw, int(size), true)
 	if n, err := r.ReadAt(p.raw, start); n != len(p.raw) {
 		return fmt.Errorf("read column chunk: %w", err)
 	}
@@ -232,6 +234,22 @@ func (p *pageReader) body(pg *page) ([]byte, error) {
 	return p.decompress(pg.raw, int(pg.uncompressedSize), levels)
 }
 
+// maxPresize bounds the page size, as its header says, for which the
+// output buffer is made before decompressing: a damaged header must not
+// claim gigabytes.
+const maxPresize = 16 << 20
+
+// take returns data, a page body from body, as memory of the caller's
+// own, which keeps it past the next page: the reader's buffer when data
+// is in it (spare then becomes the reader's), else a copy in spare.
+func (p *pageReader) take(data, spare []byte) []byte {
+	if len(data) > 0 && cap(p.out) > 0 && &data[0] == &p.out[:1][0] {
+		p.out = spare[:0]
+		return data
+	}
+	return append(spare[:0], data...)
+}
+
 // decompress returns body decompressed to size bytes; its first keep
 // bytes are stored uncompressed.
 func (p *pageReader) decompress(body []byte, size, keep int) ([]byte, error) {
@@ -240,6 +258,9 @@ func (p *pageReader) decompress(body []byte, size, keep int) ([]byte, error) {
 			return nil, corrupt("uncompressed page of %d bytes, its header says %d", len(body), size)
 		}
 		return body, nil
+	}
+	if size >= keep && size <= maxPresize {
+		p.out = growIn(&p.mem, p.out, size, true) // DecodeAll appends within it
 	}
 	p.out = append(p.out[:0], body[:keep]...)
 	var err error

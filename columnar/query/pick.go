@@ -104,10 +104,8 @@ func (v *vector) pick(enc parquet.Encoding, defs, b []byte, n int) error {
 	if err != nil {
 		return err
 	}
-	nulls := len(ranks) < k
-	if v.kind != kindDict && nulls && len(v.valid) == 0 {
-		v.valid = grow(v.valid, v.n)
-		fill(v.valid, true)
+	if v.kind != kindDict && len(ranks) < k {
+		v.makeValid()
 	}
 	x := 0 // next picked value
 	for j, rel := range v.want {
@@ -130,8 +128,12 @@ func (v *vector) pick(enc parquet.Encoding, defs, b []byte, n int) error {
 				v.i64[r] = v.pickOut64[x]
 			}
 		}
-		if v.kind != kindDict && len(v.valid) > 0 {
-			v.valid[r] = ok
+		if v.kind != kindDict {
+			if len(v.valid) > 0 {
+				v.valid[r] = ok
+			} else {
+				v.setValid(r, r+1)
+			}
 		}
 		if ok {
 			x++
