@@ -8,7 +8,7 @@ import (
 )
 
 // Decoders for the Parquet encodings flowlens writes (see
-// columnar.ParquetProperties): the RLE/bit-packed hybrid of definition
+// columnar.ParquetWriter): the RLE/bit-packed hybrid of definition
 // levels and dictionary indices, DELTA_BINARY_PACKED integers and PLAIN
 // values. They decode from a page's bytes into slices the caller owns,
 // check every length against the input, and never allocate.
