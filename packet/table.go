@@ -4,6 +4,8 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/flowlens/flowlens/internal/resident"
 )
 
 // flowKey is a conversation, endpoints in canonical order (a ≤ b, then
@@ -266,6 +268,7 @@ func (t *table) insert(i int32, h uint64) {
 func (t *table) grow() {
 	old := t.slots
 	t.slots = make([]uint64, 2*len(old))
+	resident.Slice(t.slots)
 	t.mask = uint32(len(t.slots) - 1)
 	for _, s := range old {
 		if s == 0 {
@@ -535,7 +538,16 @@ func (t *table) newFlow(key *flowKey, h uint64) int32 {
 		i, t.free = t.free[n-1], t.free[:n-1]
 	} else {
 		if t.n&(chunkFlows-1) == 0 {
-			t.chunks = append(t.chunks, make([]flow, chunkFlows))
+			// Both are written whole as flows come: made resident in
+			// one call each (package resident), not a fault per page.
+			chunk := make([]flow, chunkFlows)
+			resident.Slice(chunk)
+			t.chunks = append(t.chunks, chunk)
+			if len(t.links)+chunkFlows > cap(t.links) {
+				links := make([]link, len(t.links), 2*cap(t.links)+chunkFlows)
+				resident.Slice(links)
+				t.links = links[:copy(links, t.links)]
+			}
 		}
 		i = t.n
 		t.n++

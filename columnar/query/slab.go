@@ -1,13 +1,15 @@
 package query
 
-import "unsafe"
+import (
+	"unsafe"
 
-// Memory touched for the first time costs a page fault per 4 KiB page.
-// On the 2-core VMs flowlens is measured on, a fault costs about 15 µs,
-// while making memory resident with one madvise call
-// (MADV_POPULATE_WRITE, Linux 5.14) costs under 1 µs a page: a `report
-// top` took 8,600 faults, about 130 ms of its 400 ms of CPU, and a
-// needle query 2,300. So the buffers a worker keeps from row group to
+	"github.com/flowlens/flowlens/internal/resident"
+)
+
+// Memory touched for the first time costs a page fault per 4 KiB page,
+// far more than making it resident in one call (package resident): a
+// `report top` took 8,600 faults, about 130 ms of its 400 ms of CPU, and
+// a needle query 2,300. So the buffers a worker keeps from row group to
 // row group (decoded columns, pages read and decompressed) come from a
 // slab, which makes a buffer resident in one call when it will be
 // written whole, and leaves it to fault in page by page when only a few
@@ -30,7 +32,7 @@ const (
 )
 
 // alloc returns n bytes, 64-byte aligned, resident if asked.
-func (s *slab) alloc(n int, resident bool) []byte {
+func (s *slab) alloc(n int, makeResident bool) []byte {
 	n = (n + 63) &^ 63
 	if n > len(s.free) {
 		s.next = min(max(2*s.next, slabFirst), slabBlock)
@@ -38,8 +40,8 @@ func (s *slab) alloc(n int, resident bool) []byte {
 	}
 	b := s.free[:n:n]
 	s.free = s.free[n:]
-	if resident {
-		makeResident(b)
+	if makeResident {
+		resident.Bytes(b)
 	}
 	return b
 }

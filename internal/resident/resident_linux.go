@@ -1,4 +1,4 @@
-package query
+package resident
 
 import (
 	"unsafe"
@@ -6,10 +6,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// makeResident faults in the whole pages of b with one call. It is only
-// a hint: on a kernel without MADV_POPULATE_WRITE they fault in as they
-// are first touched.
-func makeResident(b []byte) {
+// Bytes makes the whole pages of b resident (see Slice).
+func Bytes(b []byte) {
 	const page = 4096
 	start := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 	from := (start + page - 1) &^ (page - 1)
