@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/netip"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,16 +23,20 @@ import (
 // The index file format; docs/format/index.md describes it in full.
 //
 //	header     56 bytes, fixed
-//	directory  one entry per column, right after the header
+//	directory  one entry per column, right after the header, then one
+//	           per totals section
 //	sections   per column: a fence (first key, length, key count and CRC
-//	           of each chunk), then the chunks (keys, counts and postings)
+//	           of each chunk), then the chunks (keys, counts and postings);
+//	           then the totals sections (index_totals.go)
 const (
 	indexMagic = "FLIDX\x00\r\n"
 	// indexVersion is the version written; readers take minIndexVersion
-	// up to it (version 2 added run postings).
-	indexVersion    = 2
+	// up to it (version 2 added run postings, version 3 totals).
+	indexVersion    = 3
 	minIndexVersion = 1
-	indexHeaderLen  = 56
+	// totalsVersion is the first version that may hold totals sections.
+	totalsVersion  = 3
+	indexHeaderLen = 56
 	// firstRead is what OpenIndex reads at once: the header and, for any
 	// ordinary index, the whole directory.
 	firstRead = 4096
@@ -57,7 +62,16 @@ const (
 	kindIP4                       // 4 bytes, big-endian
 	kindIP6                       // 16 bytes (IPv4-mapped addresses are IPv6 here)
 	kindPort                      // 2 bytes, big-endian: the port >> keyShift
+
+	// Kinds of the totals sections (index_totals.go), by what their keys
+	// are.
+	kindTotalsAddr   // address texts: IPv4, IPv6, other texts, null
+	kindTotalsInt    // int32 values
+	kindTotalsString // strings, null
 )
+
+// isTotals reports whether k is the kind of a totals section.
+func (k colKind) isTotals() bool { return k >= kindTotalsAddr && k <= kindTotalsString }
 
 func (k colKind) keyLen() int {
 	switch k {
@@ -88,12 +102,17 @@ var (
 	ErrIndexVersion = errors.New("unsupported index version")
 	// ErrNotIndexed: the index has no such column.
 	ErrNotIndexed = errors.New("column not indexed")
+	// ErrIndexOld: the index is of an older version than this build
+	// writes. It reads, but lacks what came since (version 3: per-key
+	// totals); Dataset.BuildIndexes rebuilds it.
+	ErrIndexOld = errors.New("index of an older version")
 )
 
 // IndexError is an error reading an index: the file, the section (header,
-// directory, the fence or a chunk of a column) and the byte offset of the
-// section or of the problem in the file. Err wraps ErrIndexCorrupt,
-// ErrIndexStale, ErrIndexVersion, ErrNotIndexed or an I/O error.
+// directory, the fence or a chunk of a column, the totals of a column)
+// and the byte offset of the section or of the problem in the file. Err
+// wraps ErrIndexCorrupt, ErrIndexStale, ErrIndexVersion, ErrNotIndexed,
+// ErrIndexOld or an I/O error.
 type IndexError struct {
 	File    string
 	Section string
@@ -141,7 +160,9 @@ type Index struct {
 	parquetCRC  uint32
 	footerLen   uint32
 	footerCRC   uint32
+	version     uint16
 	cols        []indexColumn
+	totals      []indexColumn // totals sections: fence unused, data their bytes
 
 	mu   sync.Mutex   // guards the fences
 	read atomic.Int64 // bytes read, for tests and benchmarks
@@ -164,8 +185,12 @@ type indexColumn struct {
 	fence     *fence
 }
 
-// label names a column in errors: src_ip.v4, src_ip.v6, dst_port, rule.
+// label names a column in errors: src_ip.v4, src_ip.v6, dst_port, rule;
+// a totals section: totals of src_ip.
 func (c *indexColumn) label() string {
+	if c.kind.isTotals() {
+		return "totals of " + c.name
+	}
 	switch c.kind {
 	case kindIP4:
 		return c.name + ".v4"
@@ -233,10 +258,15 @@ func (ix *Index) errorf(section string, off int64, sentinel error, format string
 }
 
 func (ix *Index) readAt(section string, off, n int64) ([]byte, error) {
+	return ix.readInto(section, off, n, nil)
+}
+
+// readInto is readAt into buf's memory when it is large enough.
+func (ix *Index) readInto(section string, off, n int64, buf []byte) ([]byte, error) {
 	if off < 0 || n < 0 || off > ix.size || n > ix.size-off {
 		return nil, ix.errorf(section, off, ErrIndexCorrupt, "%d bytes past the end of the %d-byte file", n, ix.size)
 	}
-	buf := make([]byte, n)
+	buf = slices.Grow(buf[:0], int(n))[:n]
 	ix.read.Add(n)
 	if _, err := ix.r.ReadAt(buf, off); err != nil {
 		if errors.Is(err, io.EOF) {
@@ -275,7 +305,8 @@ func openIndex(r io.ReaderAt, size int64, name string, noCRC bool) (*Index, erro
 	if err := ix.checkCRC("header", 0, h[:52], binary.LittleEndian.Uint32(h[52:])); err != nil {
 		return nil, err
 	}
-	if v := binary.LittleEndian.Uint16(h[8:]); v < minIndexVersion || v > indexVersion {
+	ix.version = binary.LittleEndian.Uint16(h[8:])
+	if v := ix.version; v < minIndexVersion || v > indexVersion {
 		return nil, ix.errorf("header", 8, ErrIndexVersion, "version %d, want %d to %d", v, minIndexVersion, indexVersion)
 	}
 	ncols := int(binary.LittleEndian.Uint16(h[10:]))
@@ -329,6 +360,17 @@ func (ix *Index) parseDirectory(dir []byte, ncols int, base int64) error {
 		c.fenceCRC = d.uint32()
 		if d.err != nil {
 			return bad("%v", d.err)
+		}
+		if c.kind.isTotals() && ix.version >= totalsVersion {
+			if err := ix.checkTotalsEntry(&c, fenceOff, fenceLen, dataOff, dataLen, base, bad); err != nil {
+				return err
+			}
+			if seen[c.label()] {
+				return bad("%s twice", c.label())
+			}
+			seen[c.label()] = true
+			ix.totals = append(ix.totals, c)
+			continue
 		}
 		switch {
 		case c.name == "" || nameLen > 256:
@@ -710,7 +752,8 @@ func (ix *Index) Keys(column string, fn func(Key) bool) error {
 }
 
 // Verify reads the whole index and checks every checksum, every key and
-// every bitmap, and that each column's counts add up. OpenIndex and the
+// every bitmap, and that each column's counts add up; and every totals
+// section. OpenIndex and the
 // look-ups check only what they read.
 func (ix *Index) Verify() error {
 	for i := range ix.cols {
@@ -727,6 +770,11 @@ func (ix *Index) Verify() error {
 		}
 		if n != c.indexed || keys != c.nkeys {
 			return ix.errorf("directory", c.dirOffset, ErrIndexCorrupt, "%s: %d keys counting %d rows, directory says %d and %d", c.label(), keys, n, c.nkeys, c.indexed)
+		}
+	}
+	for i := range ix.totals {
+		if _, err := ix.readTotals(&ix.totals[i], nil); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -1080,6 +1128,14 @@ type decoder struct {
 var errShort = errors.New("truncated")
 
 func (d *decoder) uvarint() uint64 {
+	if d.off < len(d.b) && d.b[d.off] < 0x80 && d.err == nil { // one byte: most
+		d.off++
+		return uint64(d.b[d.off-1])
+	}
+	return d.uvarintLong()
+}
+
+func (d *decoder) uvarintLong() uint64 {
 	if d.err != nil {
 		return 0
 	}

@@ -31,7 +31,8 @@ type IndexConfig struct {
 	// per value; while the index is over budget, the largest of them is
 	// made coarser: its bits stand for blocks of 4, 16, ... up to 65536
 	// rows, and a port column's keys may stand for buckets of 4, 16, ...
-	// up to 256 ports. Key counts stay exact. 0 means the default, 0.12.
+	// up to 256 ports. Key counts stay exact. The per-key totals, exact,
+	// come on top (about 0.02 for flow logs). 0 means the default, 0.12.
 	Budget float64
 }
 
@@ -109,6 +110,10 @@ type indexBuilder struct {
 	ips   [2]ipBuild
 	ports [2]portBuild
 	strs  [nStringCols]strBuild
+	proto *intTotals // totals by the proto column
+	// noTotals: a record lacked a column the totals count (or the file,
+	// see lacks): the index gets no totals.
+	noTotals bool
 	*indexScratch
 
 	// Full pages are spilled to a temporary file in spillDir, removed by
@@ -136,6 +141,11 @@ type indexScratch struct {
 
 	str strScratch
 	ids []int32 // the ids of a record's rows, before they are paged
+	rt  rowTotals
+
+	totalsW  totalsWriter
+	rankTot  []totals
+	oddTexts []oddText
 
 	inv     inverted
 	pinv    [2]inverted    // port columns, exact keys
@@ -308,18 +318,21 @@ func newIndexBuilder(s *indexScratch) *indexBuilder {
 	if s == nil {
 		s = &indexScratch{}
 	}
-	b := &indexBuilder{indexScratch: s}
+	b := &indexBuilder{indexScratch: s, proto: newIntTotals(256)}
 	for i := range b.ips {
 		b.ips[i].ids = map[string]int32{}
 	}
 	for i := range b.strs {
 		b.strs[i].ids = map[string]int32{}
 	}
+	b.ports[1].tot = newIntTotals(1 << 16) // dst_port
 	return b
 }
 
 func (b *indexBuilder) reset() {
 	b.rows = 0
+	b.noTotals = false
+	b.proto.reset()
 	if b.spill != nil {
 		b.spill.Close()
 		os.Remove(b.spill.Name())
@@ -330,12 +343,16 @@ func (b *indexBuilder) reset() {
 		c := &b.ips[i]
 		clear(c.ids)
 		c.addrs, c.counts, c.wide = c.addrs[:0], c.counts[:0], false
+		c.tot, c.odd, c.nodd, c.null = c.tot[:0], c.odd[:0], 0, totals{}
 		c.rows.free(b.indexScratch)
 	}
 	for i := range b.ports {
 		c := &b.ports[i]
 		c.rows.free(b.indexScratch)
 		c.bad = c.bad[:0]
+		if c.tot != nil {
+			c.tot.reset()
+		}
 	}
 	for i := range b.strs {
 		c := &b.strs[i]
@@ -350,6 +367,7 @@ func (b *indexBuilder) reset() {
 		}
 		clear(c.win)
 		c.keys, c.bms, c.win = c.keys[:0], c.bms[:0], c.win[:0]
+		c.tot, c.null = c.tot[:0], totals{}
 	}
 }
 
@@ -365,26 +383,56 @@ func (b *indexBuilder) addRecord(rec arrow.RecordBatch) error {
 	}
 	base := uint32(b.rows)
 	sc := rec.Schema()
+	var rt *rowTotals
+	if !b.noTotals {
+		var err error
+		if rt, err = b.rowTotals(rec, n); err != nil {
+			return err
+		}
+		b.noTotals = rt == nil
+	}
 	for i, spec := range indexSpecs {
 		var col arrow.Array
 		if idx := sc.FieldIndices(spec.name); len(idx) > 0 {
 			col = rec.Column(idx[0])
+		} else if totalsKey(spec.name) {
+			b.noTotals, rt = true, nil
 		}
 		var err error
 		switch {
 		case i < 2:
-			err = b.ips[i].add(col, n, b)
+			err = b.ips[i].add(col, n, b, rt)
 		case i < 4:
-			err = b.ports[i-2].add(col, base, n, b)
+			err = b.ports[i-2].add(col, base, n, b, rt)
+		case spec.name == "rule" || spec.name == "resource_id":
+			err = b.strs[i-4].add(col, base, &b.str, rt)
 		default:
-			err = b.strs[i-4].add(col, base, &b.str)
+			err = b.strs[i-4].add(col, base, &b.str, nil)
 		}
 		if err != nil {
 			return fmt.Errorf("index %s: %w", spec.name, err)
 		}
 	}
+	if rt != nil {
+		idx := sc.FieldIndices("proto")
+		if len(idx) == 0 {
+			b.noTotals = true
+		} else if err := b.proto.add(rec.Column(idx[0]), n, rt); err != nil {
+			return fmt.Errorf("index proto: %w", err)
+		}
+	}
 	b.rows += uint64(n)
 	return nil
+}
+
+// totalsKey reports whether a column keys totals.
+func totalsKey(name string) bool {
+	for _, s := range totalsSpecs {
+		if s.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // dictionary returns the values and indices of a dictionary-encoded
@@ -476,33 +524,45 @@ func transTable(t []int32, n int) []int32 {
 const noKey = math.MaxUint32
 
 // ipBuild gathers an address column: a key id per row, 16 bits wide
-// (math.MaxUint16 for none) until a file has 65535 addresses.
+// (math.MaxUint16 for none) until a file has 65535 addresses; and the
+// totals of each text.
 type ipBuild struct {
-	ids    map[string]int32 // text → key id, −1 when not an address
-	addrs  []netip.Addr     // by key id
-	counts []uint32         // rows by key id
-	rows   idPages          // key id by row
-	wide   bool             // ids are 32 bits wide from the last page on
+	// ids maps a text to its key id; a text that is not an address gets
+	// an odd id, −2 down, which counts totals but is no key of the
+	// postings.
+	ids    map[string]int32
+	addrs  []netip.Addr // by key id
+	counts []uint32     // rows by key id
+	rows   idPages      // key id by row
+	wide   bool         // ids are 32 bits wide from the last page on
 	trans  []int32
+
+	tot  []totals // by key id
+	odd  []totals // by odd id: odd[−2−id]
+	nodd int32
+	null totals
 }
 
 func (c *ipBuild) intern(s string) int32 {
 	if id, ok := c.ids[s]; ok {
 		return id
 	}
-	id := int32(-1)
+	var id int32
 	if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
 		// Texts of one address (2001:DB8::1, 2001:db8::1) get ids of
 		// their own, merged by invertIPs.
 		id = int32(len(c.addrs))
 		c.addrs = append(c.addrs, a)
 		c.counts = append(c.counts, 0)
+	} else {
+		id = -2 - c.nodd
+		c.nodd++
 	}
 	c.ids[strings.Clone(s)] = id
 	return id
 }
 
-func (c *ipBuild) add(a arrow.Array, n int, b *indexBuilder) error {
+func (c *ipBuild) add(a arrow.Array, n int, b *indexBuilder, rt *rowTotals) error {
 	ids := slices.Grow(b.ids[:0], n)[:n]
 	b.ids = ids
 	grow := n // ids this record may add
@@ -529,9 +589,31 @@ func (c *ipBuild) add(a arrow.Array, n int, b *indexBuilder) error {
 		return fmt.Errorf("column of %s, want string", a.DataType())
 	}
 	counts := c.counts
-	for _, id := range ids {
-		if id >= 0 {
-			counts[id]++
+	if rt == nil {
+		for i, id := range ids {
+			if id >= 0 {
+				counts[id]++
+			} else {
+				ids[i] = -1 // no key of the postings
+			}
+		}
+	} else {
+		c.tot = append(c.tot, make([]totals, len(c.addrs)-len(c.tot))...)
+		c.odd = append(c.odd, make([]totals, int(c.nodd)-len(c.odd))...)
+		tot := c.tot
+		for i, id := range ids {
+			var t *totals
+			switch {
+			case id >= 0:
+				counts[id]++
+				t = &tot[id]
+			case id == -1:
+				t = &c.null
+			default:
+				t = &c.odd[-2-id]
+				ids[i] = -1
+			}
+			rt.add(t, i)
 		}
 	}
 	c.wide = c.wide || len(c.addrs)+grow >= math.MaxUint16
@@ -539,13 +621,20 @@ func (c *ipBuild) add(a arrow.Array, n int, b *indexBuilder) error {
 	return nil
 }
 
-// portBuild gathers a port column: the port of each row.
+// portBuild gathers a port column: the port of each row; and, for
+// dst_port, the totals of each value.
 type portBuild struct {
-	rows idPages  // 16 bits wide
-	bad  []uint32 // rows without a port (null, or outside 0-65535), ascending
+	rows idPages    // 16 bits wide
+	bad  []uint32   // rows without a port (null, or outside 0-65535), ascending
+	tot  *intTotals // nil: no totals
 }
 
-func (c *portBuild) add(a arrow.Array, base uint32, n int, b *indexBuilder) error {
+func (c *portBuild) add(a arrow.Array, base uint32, n int, b *indexBuilder, rt *rowTotals) error {
+	if rt != nil && c.tot != nil {
+		if err := c.tot.add(a, n, rt); err != nil {
+			return err
+		}
+	}
 	ids := slices.Grow(b.ids[:0], n)[:n]
 	b.ids = ids
 	switch x := a.(type) {
@@ -581,6 +670,8 @@ type strBuild struct {
 	bms   []*roaring.Bitmap
 	win   []window // by key id
 	trans []int32
+	tot   []totals // by key id (rule and resource_id)
+	null  totals
 }
 
 // window is the rows of one value in one block, a bit each.
@@ -674,11 +765,20 @@ func (c *strBuild) flushAll(s *strScratch) {
 	}
 }
 
-func (c *strBuild) add(a arrow.Array, base uint32, s *strScratch) error {
+func (c *strBuild) add(a arrow.Array, base uint32, s *strScratch, rt *rowTotals) error {
+	switch x := a.(type) {
+	case nil:
+		return nil
+	case *array.Null:
+		if rt != nil {
+			for i := range x.Len() {
+				rt.add(&c.null, i)
+			}
+		}
+		return nil
+	}
 	ids := slices.Grow(s.ids[:0], a.Len())[:a.Len()]
 	switch x := a.(type) {
-	case nil, *array.Null:
-		return nil
 	case *array.Dictionary:
 		c.trans = transTable(c.trans, x.Dictionary().Len())
 		if err := dictIDs(x, ids, c.trans, c.intern); err != nil {
@@ -695,6 +795,16 @@ func (c *strBuild) add(a arrow.Array, base uint32, s *strScratch) error {
 		return fmt.Errorf("column of %s, want string", a.DataType())
 	}
 	s.ids = ids
+	if rt != nil {
+		c.tot = append(c.tot, make([]totals, len(c.keys)-len(c.tot))...)
+		for i, id := range ids {
+			if id >= 0 {
+				rt.add(&c.tot[id], i)
+			} else {
+				rt.add(&c.null, i)
+			}
+		}
+	}
 	start := 0
 	for i := 1; i <= len(ids); i++ {
 		if i == len(ids) || ids[i] != ids[start] {
@@ -1072,8 +1182,8 @@ func (b *indexBuilder) finish(id parquetID, cfg IndexConfig) ([]byte, error) {
 	}
 	s := b.indexScratch
 	const nOut = 6 + nStringCols
-	if len(s.outs) < nOut {
-		s.outs = make([]colOut, nOut)
+	if len(s.outs) < nOut+len(totalsSpecs) {
+		s.outs = make([]colOut, nOut+len(totalsSpecs))
 	}
 	// The string columns: exact, a fixed cost.
 	fixed := int64(indexHeaderLen + 64*nOut)
@@ -1154,7 +1264,12 @@ func (b *indexBuilder) finish(id parquetID, cfg IndexConfig) ([]byte, error) {
 			}
 		}
 	}
-	s.file = assembleIndex(s.file[:0], s.outs[:nOut], b.rows, id)
+	// The totals come on top of the budget.
+	nt, err := b.encodeTotals(s.outs[nOut:])
+	if err != nil {
+		return nil, err
+	}
+	s.file = assembleIndex(s.file[:0], s.outs[:nOut+nt], b.rows, id)
 	return s.file, nil
 }
 
@@ -1411,7 +1526,11 @@ func assembleIndex(dst []byte, cols []colOut, rows uint64, id parquetID) []byte 
 		dir = binary.AppendUvarint(dir, uint64(off))
 		dir = binary.AppendUvarint(dir, uint64(len(c.data)))
 		off += len(c.data)
-		dir = binary.LittleEndian.AppendUint32(dir, crc32c(c.fence))
+		if c.kind.isTotals() { // no fence: the CRC is the section's
+			dir = binary.LittleEndian.AppendUint32(dir, crc32c(c.data))
+		} else {
+			dir = binary.LittleEndian.AppendUint32(dir, crc32c(c.fence))
+		}
 	}
 	dst = slices.Grow(dst, indexHeaderLen+len(dir)+off)
 	h := dst[len(dst) : len(dst)+indexHeaderLen]
@@ -1509,7 +1628,7 @@ func buildIndexFile(ctx context.Context, scan FileScanner, batch *Batch, parquet
 		}
 		return nil
 	}
-	res, err := scan(ctx, parquetPath, IndexedColumns(), func(f *Flow) error {
+	res, err := scan(ctx, parquetPath, indexReadColumns(), func(f *Flow) error {
 		batch.Append(f)
 		if batch.Len() >= RowGroupRows {
 			return flush()
@@ -1538,9 +1657,13 @@ func buildIndexFile(ctx context.Context, scan FileScanner, batch *Batch, parquet
 // the file lacks with zeros, and which columns those are is known only
 // after the last row. Only the port columns need it: the Batch writes a
 // missing address as "", which is no address, and a missing string as
-// null, already.
+// null, already. A file that lacks a column the totals count gets no
+// totals, as a record lacking it does.
 func (b *indexBuilder) lacks(names []string) {
 	for _, name := range names {
+		if totalsKey(name) || slices.Contains(totalsInputs[:], name) {
+			b.noTotals = true
+		}
 		for i := range b.ports {
 			if indexSpecs[2+i].name != name {
 				continue

@@ -32,14 +32,15 @@ type stagedIndex struct {
 }
 
 // BuildIndexes builds the index of every committed file of this shard
-// that has none, or whose index does not open or verify (force: of
-// every file), from the file's rows as scan reads them (query.ScanFile),
-// and commits them through the manifest: the index files are written to
-// staging, the manifest names them, then they are moved into place, as
-// Commit does with data files. progress, if not nil, is called once per
-// file. A file whose index cannot be built (its Parquet does not read) is
-// reported and skipped; the error returned joins those failures, or is
-// the first error committing.
+// that has none, or whose index does not open or verify, or is of an
+// older version (ErrIndexOld) (force: of every file), from the file's
+// rows as scan reads them (query.ScanFile), and commits them through the
+// manifest: the index files are written to staging, the manifest names
+// them, then they are moved into place, as Commit does with data files.
+// progress, if not nil, is called once per file. A file whose index
+// cannot be built (its Parquet does not read) is reported and skipped;
+// the error returned joins those failures, or is the first error
+// committing.
 func (d *Dataset) BuildIndexes(ctx context.Context, scan FileScanner, force bool, progress func(IndexResult)) error {
 	if scan == nil {
 		return errors.New("BUG: BuildIndexes without a FileScanner")
@@ -97,14 +98,22 @@ func (d *Dataset) BuildIndexes(ctx context.Context, scan FileScanner, force bool
 	return errors.Join(failed...)
 }
 
-// checkIndex opens and verifies the index of a Parquet file.
+// checkIndex opens and verifies the index of a Parquet file. An index of
+// an older version, valid as it is, gives an error wrapping ErrIndexOld:
+// it lacks what this build writes.
 func checkIndex(parquetPath string) error {
 	ix, err := OpenIndex(parquetPath)
 	if err != nil {
 		return err
 	}
 	defer ix.Close()
-	return ix.Verify()
+	if err := ix.Verify(); err != nil {
+		return err
+	}
+	if ix.version < indexVersion {
+		return ix.errorf("header", 8, ErrIndexOld, "version %d, this build writes %d (with per-key totals)", ix.version, indexVersion)
+	}
+	return nil
 }
 
 // commitIndexes names staged indexes in the manifest of their files, then

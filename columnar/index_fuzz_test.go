@@ -18,14 +18,16 @@ import (
 // it (TestIndexMutations runs the same checks on mutated indexes in every
 // "go test"). Nothing may panic; a read either fails with an *IndexError or
 // returns rows of the file; an index that verifies has keys whose counts
-// add up and whose look-ups agree with the counts. Each input is opened
+// add up and whose look-ups agree with the counts, and totals that count
+// every row once. Each input is opened
 // twice: as OpenIndex does, and with checksums ignored, so that the
 // fuzzer reaches the decoders behind them.
 //
 //	go test ./columnar -run='^$' -fuzz=FuzzOpenIndex -fuzztime=1m
 func FuzzOpenIndex(f *testing.F) {
 	// Seeds: real indexes (exact and coarse; with IPv6, ports in
-	// buckets, bitset, varint and roaring postings), and broken ones.
+	// buckets, bitset, varint and roaring postings; totals with every
+	// class of key), and broken ones.
 	dir := f.TempDir()
 	for i, cfg := range []IndexConfig{exactConfig, middleConfig, coarseConfig} {
 		rows := randomFlows(100+i*50, uint64(i))
@@ -124,6 +126,35 @@ func exercise(t *testing.T, ix *Index) {
 		}
 		bm, err = ix.Lookup(c.Name, "443")
 		inFile(c.Name+" 443", bm, err)
+	}
+	for _, col := range TotalsColumns() {
+		var flows int64
+		var keys uint64
+		err := ix.Totals(col, func(k TotalsKey, tot Totals) bool {
+			keys++
+			flows += tot.Flows
+			if tot.Flows <= 0 || tot.Allowed < 0 || tot.Denied < 0 || tot.Allowed+tot.Denied > tot.Flows {
+				t.Fatalf("totals of %s: %+v", col, tot)
+			}
+			isInt := col == "dst_port" || col == "proto"
+			isAddr := col == "src_ip" || col == "dst_ip"
+			switch {
+			case k.Null || k.Text != nil:
+				if isInt || k.Addr.IsValid() {
+					t.Fatalf("totals of %s: key %+v", col, k)
+				}
+			case k.Addr.IsValid() != isAddr:
+				t.Fatalf("totals of %s: key %+v", col, k)
+			}
+			return true
+		})
+		checkIndexError(t, err)
+		if err == nil && ix.HasTotals(col) && (flows != int64(rows) || keys != ix.totalsOf(col).nkeys) {
+			t.Fatalf("totals of %s: %d keys count %d rows of %d", col, keys, flows, rows)
+		}
+		if err == nil && !ix.HasTotals(col) {
+			t.Fatalf("totals of %s without an error", col)
+		}
 	}
 }
 

@@ -27,9 +27,10 @@ import (
 // index must handle: IPv4 in a few /16s, IPv6, IPv4-mapped IPv6, texts
 // that are not addresses, ports at both ends of the range and outside
 // it, nulls, runs of rows of one resource (Context), rare and common
-// values.
+// values; and counters (null in some rows) for the totals.
 func randomFlows(n int, seed uint64) []Flow {
 	r := rand.New(rand.NewPCG(seed, 7))
+	rc := rand.New(rand.NewPCG(seed, 11)) // counters: the other columns as they were before totals
 	rules := []string{"DefaultRule_AllowInternetOutBound", "DefaultRule_DenyAllInBound", "UserRule_web", "UserRule_SSH", "userrule_ssh", ""}
 	macs := []string{"000D3AF87856", "000D3AF87857", ""}
 	rows := make([]Flow, n)
@@ -89,6 +90,13 @@ func randomFlows(n int, seed uint64) []Flow {
 		}
 		if ctx%11 == 0 { // a resource with no id at all
 			rows[i].ResourceID = nil
+		}
+		if f := &rows[i]; rc.IntN(5) > 0 {
+			f.HasCounters = true
+			f.PacketsOut, f.PacketsIn = rc.Int64N(100), rc.Int64N(100)
+			f.BytesOut, f.BytesIn = rc.Int64N(1e6), rc.Int64N(1<<40)
+		} else if rc.IntN(2) == 0 {
+			f.PacketsOut, f.BytesOut = 7, 7000 // values without counters count 0
 		}
 	}
 	return rows
@@ -458,14 +466,19 @@ func TestIndexSmall(t *testing.T) {
 // and an independent reader checks that the index built from a file's
 // rows as read back is the one written with the file. It fills the
 // columns an index needs, protocol from proto (as query.ScanFile does,
-// checking that the two agree), and fails on a column the file lacks.
+// checking that the two agree), counters when all four are valid (as
+// query.ScanFile does), and fails on a column the file lacks.
 func arrowScanner(ctx context.Context, name string, cols []string, fn func(f *Flow) error) (FileScan, error) {
-	read := append(slices.Clone(cols), "proto")
+	read := slices.Clone(cols)
+	if !slices.Contains(read, "proto") {
+		read = append(read, "proto")
+	}
 	var f Flow
 	rows, err := arrowscan.ScanFile(ctx, name, read, func(rec arrow.RecordBatch) error {
 		for i := range int(rec.NumRows()) {
 			f = Flow{}
 			protocol := ""
+			counters := 0
 			for c, col := range rec.Columns() {
 				str := func() []byte { return []byte(arrowscan.StringValue(col, i)) }
 				switch read[c] {
@@ -503,10 +516,27 @@ func arrowScanner(ctx context.Context, name string, cols []string, fn func(f *Fl
 					f.MAC = str()
 				case "acl_id":
 					f.ACLID = str()
+				case "packets_out", "bytes_out", "packets_in", "bytes_in":
+					v := col.(*array.Int64)
+					if v.IsNull(i) {
+						continue
+					}
+					counters++
+					switch read[c] {
+					case "packets_out":
+						f.PacketsOut = v.Value(i)
+					case "bytes_out":
+						f.BytesOut = v.Value(i)
+					case "packets_in":
+						f.PacketsIn = v.Value(i)
+					default:
+						f.BytesIn = v.Value(i)
+					}
 				default:
 					return fmt.Errorf("arrowScanner: column %q", read[c])
 				}
 			}
+			f.HasCounters = counters == 4
 			if slices.Contains(cols, "protocol") && protocol != ProtocolName(f.Proto) {
 				return fmt.Errorf("%s: protocol %q, proto %d", name, protocol, f.Proto)
 			}
@@ -585,6 +615,10 @@ func sections(t *testing.T, name string) map[string][2]int64 {
 			out[fmt.Sprintf("chunk %d of %s", j, c.label())] = [2]int64{f.off[j], f.off[j] + f.size[j]}
 		}
 	}
+	for i := range ix.totals {
+		c := &ix.totals[i]
+		out[c.label()] = [2]int64{c.dataOff, c.dataOff + c.dataLen}
+	}
 	return out
 }
 
@@ -605,6 +639,11 @@ func useAll(name string) error {
 	}
 	if _, err := ix.LookupPorts("dst_port", 0, 65535); err != nil {
 		return err
+	}
+	for _, col := range TotalsColumns() {
+		if err := ix.Totals(col, func(TotalsKey, Totals) bool { return true }); err != nil {
+			return err
+		}
 	}
 	return ix.Verify()
 }

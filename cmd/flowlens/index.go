@@ -23,9 +23,11 @@ func newIndexCmd() *cobra.Command {
 		Use:   "index OUT",
 		Short: "Build the missing or invalid index sidecars of a dataset",
 		Long: `Build the index sidecar (part-*.idx beside each part-*.parquet) of every
-file of the dataset OUT that has none, or whose index is corrupt or does
-not match its Parquet file, as "flowlens convert" writes them. Datasets
-converted before indexes existed get theirs this way.
+file of the dataset OUT that has none, or whose index is corrupt, does
+not match its Parquet file, or is of an older version (without the
+per-key totals top reports are counted from), as "flowlens convert"
+writes them. Datasets converted before indexes existed get theirs this
+way.
 
 Each shard's manifest is updated under the shard's lock, as convert does:
 new indexes are written to staging, named by the manifest, then moved into
