@@ -318,25 +318,30 @@ func compareWithDuck(t *testing.T, root string) {
 		}
 		for _, rc := range reportCases() {
 			r := rc.report
-			t.Run(fmt.Sprintf("report/%s/%s %s %s %s", w.filter, r.Kind, r.By, r.Metric, r.Every), func(t *testing.T) {
-				res, err := (&query.Query{Root: root, Where: e, Workers: 2}).Report(ctx, r)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(res.Tables) != len(rc.sql) {
-					t.Fatalf("%d tables, %d queries", len(res.Tables), len(rc.sql))
-				}
-				for i, q := range rc.sql {
-					got := reportRows(res.Tables[i])
-					want := duckRows(t, db, fmt.Sprintf(q, from, w.sql))
-					if len(want) == 0 {
-						t.Errorf("table %s: DuckDB finds no rows: a weak test", res.Tables[i].ID)
+			for _, totals := range []bool{false, true} { // unfiltered tops: from index totals, or scanned
+				t.Run(fmt.Sprintf("report/%s/%s %s %s %s/totals=%v", w.filter, r.Kind, r.By, r.Metric, r.Every, totals), func(t *testing.T) {
+					res, err := (&query.Query{Root: root, Where: e, Workers: 2, IndexTotals: totals}).Report(ctx, r)
+					if err != nil {
+						t.Fatal(err)
 					}
-					if strings.Join(got, "\n") != strings.Join(want, "\n") {
-						t.Errorf("table %s differs:\nflowlens:\n%s\nDuckDB:\n%s", res.Tables[i].ID, strings.Join(got, "\n"), strings.Join(want, "\n"))
+					if fromIndex := totals && e == nil && r.Kind == query.KindTop && r.By != "pair"; fromIndex != (res.Stats.FilesFromIndex == res.Stats.Files) || res.Stats.Files == 0 {
+						t.Errorf("%d of %d files counted from index totals", res.Stats.FilesFromIndex, res.Stats.Files)
 					}
-				}
-			})
+					if len(res.Tables) != len(rc.sql) {
+						t.Fatalf("%d tables, %d queries", len(res.Tables), len(rc.sql))
+					}
+					for i, q := range rc.sql {
+						got := reportRows(res.Tables[i])
+						want := duckRows(t, db, fmt.Sprintf(q, from, w.sql))
+						if len(want) == 0 {
+							t.Errorf("table %s: DuckDB finds no rows: a weak test", res.Tables[i].ID)
+						}
+						if strings.Join(got, "\n") != strings.Join(want, "\n") {
+							t.Errorf("table %s differs:\nflowlens:\n%s\nDuckDB:\n%s", res.Tables[i].ID, strings.Join(got, "\n"), strings.Join(want, "\n"))
+						}
+					}
+				})
+			}
 		}
 	}
 }

@@ -17,10 +17,18 @@
 // Beside each part-X.parquet, PartitionWriter writes part-X.idx: for the
 // columns src_ip, dst_ip, src_port, dst_port, protocol, direction,
 // decision, rule, resource_id, mac and acl_id, every distinct value with
-// the number of rows holding it and the roaring bitmap of those rows. A
-// file and its index are committed by the same manifest (FileEntry.Index),
-// so they appear together or not at all; Dataset.BuildIndexes (the
-// "flowlens index" command) adds indexes to files written without them.
+// the number of rows holding it and the roaring bitmap of those rows; and,
+// for the keys a top report groups by (src_ip, dst_ip, dst_port, proto,
+// rule, resource_id), per distinct key its totals: rows, packets, bytes,
+// allowed and denied rows (Index.Totals). A report over every row by one
+// of those keys is then counted from a few hundred KiB of each index
+// instead of a scan of the file's columns (query.Query.IndexTotals), as
+// is one filtered by time alone for the hours it covers whole; every
+// other report scans. A file and its index
+// are committed by the same manifest (FileEntry.Index), so they appear
+// together or not at all; Dataset.BuildIndexes (the "flowlens index"
+// command) adds indexes to files written without them, and rebuilds those
+// of an older version (ErrIndexOld), which have no totals.
 //
 // OpenIndex reads an index's header and directory, and checks that it was
 // built for the Parquet file beside it; look-ups then read only the few
@@ -33,7 +41,9 @@
 // the caller then scans the Parquet file instead.
 //
 // The index aims at IndexConfig.Budget of its Parquet file's size (12% by
-// default). The string columns are always exact. The address and port
+// default) with its postings; the totals come on top (about 2% of the
+// Parquet file for flow logs: a key's counters take a byte or two when
+// its rows are all allowed or all denied, or have no counters). The string columns are always exact. The address and port
 // columns are exact when that fits; otherwise the columns that save the
 // most per step are made coarser, their bits standing for blocks of 4,
 // 16, ... rows, and, for ports, their keys for buckets of 4, 16, ...

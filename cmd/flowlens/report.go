@@ -59,6 +59,13 @@ timeline by time. bytes and packets sum both directions, a flow without
 counters (NSG v1) counting 0. Memory grows with the distinct keys, not with
 the flows.
 
+A top report without --where (by anything but pair) is counted from the
+per-key totals in each file's index sidecar instead of scanning the file,
+with the same result; so is one whose --where compares times only (since
+7d), for the hours it covers whole. A file without a valid index (or one
+built before totals existed: "flowlens index OUT" rebuilds it) is
+scanned. Every other report scans; --no-index scans every file.
+
 --format html writes one self-contained page (no network fetches; charts
 are inline SVG). Several tables print as sections: in CSV each is
 introduced by a line "# ID: NAME" and followed by a blank line.
@@ -85,7 +92,7 @@ attached to (it can never match: a candidate for clean-up).`,
 	f.StringVar(&o.format, "format", "table", "table, csv, json or html")
 	f.StringVarP(&o.output, "output", "o", "", "write to this file instead of stdout")
 	f.IntVar(&o.workers, "workers", 0, "files read in parallel (default: all cores)")
-	f.BoolVar(&o.noIndex, "no-index", false, "read every row the filter may need instead of narrowing with the index sidecars")
+	f.BoolVar(&o.noIndex, "no-index", false, "read every row the filter may need instead of narrowing with the index sidecars, or of counting top reports without --where from their per-key totals")
 	f.StringSliceVar(&o.network, "network", nil, "rules, all: exported Azure resource JSON, to list rules that never fired and shadowed rules")
 	f.StringVar(&o.serviceTags, "service-tags", "", "with --network: ServiceTags_Public JSON for other service tags")
 	return c
@@ -140,7 +147,7 @@ func runReport(ctx context.Context, root, kind string, o reportOptions, stdout, 
 	if _, err := os.Stat(root); err != nil {
 		return err
 	}
-	q := &query.Query{Root: root, Where: expr, Workers: o.workers}
+	q := &query.Query{Root: root, Where: expr, Workers: o.workers, IndexTotals: !o.noIndex}
 	if expr != nil && !o.noIndex {
 		q.Select = query.IndexSelector(root, expr)
 	}
@@ -622,9 +629,14 @@ func writeReportHTML(w io.Writer, res *query.Result, root string, elapsed time.D
 		Where:     res.Where,
 		Generated: time.Now().UTC().Format("2006-01-02 15:04:05Z"),
 	}
-	p.Scan = fmt.Sprintf("%s flows matched of %s rows read (%d of %d files, %d of %d row groups) in %s",
-		human(res.Stats.RowsMatched, ""), human(res.Stats.RowsRead, ""),
-		res.Stats.Files-res.Stats.FilesPruned, res.Stats.Files, res.Stats.RowGroups-res.Stats.RowGroupsPruned, res.Stats.RowGroups,
+	st := res.Stats
+	fromIndex := ""
+	if st.FilesFromIndex > 0 {
+		fromIndex = fmt.Sprintf(" read, %d counted from index totals", st.FilesFromIndex)
+	}
+	p.Scan = fmt.Sprintf("%s flows matched of %s rows read (%d of %d files%s, %d of %d row groups) in %s",
+		human(st.RowsMatched, ""), human(st.RowsRead, ""),
+		st.Files-st.FilesPruned-st.FilesFromIndex, st.Files, fromIndex, st.RowGroups-st.RowGroupsPruned, st.RowGroups,
 		elapsed.Round(time.Millisecond))
 	every := res.Report.Every
 	if every == 0 {

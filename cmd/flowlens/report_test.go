@@ -163,3 +163,57 @@ func TestReportRulesNetwork(t *testing.T) {
 		t.Errorf("shadowed: %v", s)
 	}
 }
+
+// TestReportIndexTotals: a top report without --where is counted from the
+// index totals of every file, and prints what --no-index (a scan) prints.
+func TestReportIndexTotals(t *testing.T) {
+	ds := sampleDS(t)
+	for _, by := range []string{"src_ip", "dst_ip", "dst_port", "protocol", "rule", "nsg"} {
+		for _, format := range []string{"csv", "json"} {
+			args := []string{"report", ds, "top", "--by", by, "--metric", "bytes", "--top", "0", "--format", format}
+			code, fromIndex, stderr := runQueryCLI(t, args...)
+			if code != exitOK {
+				t.Fatalf("%v: exit %d: %s", args, code, stderr)
+			}
+			code, scan, stderr := runQueryCLI(t, append(args, "--no-index")...)
+			if code != exitOK {
+				t.Fatalf("%v --no-index: exit %d: %s", args, code, stderr)
+			}
+			if format == "csv" {
+				if fromIndex != scan || strings.Count(scan, "\n") < 3 {
+					t.Errorf("%v: from the index\n%s\nscanning\n%s", args, fromIndex, scan)
+				}
+				continue
+			}
+			var a, b struct {
+				Tables json.RawMessage  `json:"tables"`
+				Stats  map[string]int64 `json:"stats"`
+			}
+			if err := json.Unmarshal([]byte(fromIndex), &a); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal([]byte(scan), &b); err != nil {
+				t.Fatal(err)
+			}
+			if string(a.Tables) != string(b.Tables) || a.Stats["files_from_index"] != a.Stats["files"] || a.Stats["files"] == 0 ||
+				b.Stats["files_from_index"] != 0 || a.Stats["rows_read"] != 0 || a.Stats["rows_matched"] != b.Stats["rows_matched"] {
+				t.Errorf("%v: stats %v, scanning %v", args, a.Stats, b.Stats)
+			}
+		}
+	}
+	// A filter on time alone that covers every hour: every file from its index.
+	code, stdout, stderr := runQueryCLI(t, "report", ds, "top", "--where", "since 100000d", "--format", "json")
+	var doc struct {
+		Stats map[string]int64 `json:"stats"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); code != exitOK || err != nil || doc.Stats["files_from_index"] != doc.Stats["files"] {
+		t.Errorf("since 100000d: exit %d, %v, stats %v: %s", code, err, doc.Stats, stderr)
+	}
+	out := filepath.Join(t.TempDir(), "r.html")
+	if code, _, stderr := runQueryCLI(t, "report", ds, "top", "--format", "html", "-o", out); code != exitOK {
+		t.Fatalf("html: exit %d: %s", code, stderr)
+	}
+	if b, err := os.ReadFile(out); err != nil || !regexp.MustCompile(`\(0 of \d+ files read, \d+ counted from index totals,`).Match(b) {
+		t.Errorf("html page does not say the files were counted from the index: %v", err)
+	}
+}

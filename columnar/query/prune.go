@@ -77,6 +77,63 @@ func mayMatch(e filter.Expr, b *bounds) bool {
 	return true
 }
 
+// allMatch reports whether every row within b matches e: e is time
+// leaves under and and or, and b's time range is known and within what
+// they admit. Anything else may not match.
+func allMatch(e filter.Expr, b *bounds) bool {
+	switch e := e.(type) {
+	case *filter.And:
+		for _, t := range e.Terms {
+			if !allMatch(t, b) {
+				return false
+			}
+		}
+		return len(e.Terms) > 0
+	case *filter.Or:
+		for _, t := range e.Terms {
+			if allMatch(t, b) {
+				return true
+			}
+		}
+		return false
+	case *filter.Time:
+		r := b.time
+		if !r.known {
+			return false
+		}
+		if e.Op == filter.Ne {
+			return e.At < r.lo || e.At > r.hi
+		}
+		from, to := e.Bounds() // [from, to), where MaxInt64 stands for no bound
+		return from <= r.lo && (r.hi < to || to == math.MaxInt64)
+	}
+	return false
+}
+
+// timeOnly reports whether e is time leaves under and and or: whether
+// allMatch may hold for it.
+func timeOnly(e filter.Expr) bool {
+	switch e := e.(type) {
+	case *filter.And:
+		for _, t := range e.Terms {
+			if !timeOnly(t) {
+				return false
+			}
+		}
+		return true
+	case *filter.Or:
+		for _, t := range e.Terms {
+			if !timeOnly(t) {
+				return false
+			}
+		}
+		return true
+	case *filter.Time:
+		return true
+	}
+	return false
+}
+
 // hourStart parses a partition's date and hour into Unix microseconds.
 func hourStart(date, hour string) (int64, bool) {
 	d, err := time.Parse("2006-01-02", date)

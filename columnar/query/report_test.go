@@ -209,3 +209,21 @@ func TestDottedQuad(t *testing.T) {
 		}
 	}
 }
+
+// TestSmallest: the n first of a shuffled list, for every n, equal the
+// head of the sorted list.
+func TestSmallest(t *testing.T) {
+	for _, size := range []int{0, 1, 2, 7, 100, 1000} {
+		for _, n := range []int{1, 2, 3, 10, 99, 100, 101, 5000} {
+			s := make([]int, size)
+			for i := range s {
+				s[i] = (i*7919 + 13) % size // a permutation: size is not a multiple of 7919
+			}
+			got := smallest(slices.Clone(s), n, cmp.Compare[int])
+			want := slices.Sorted(slices.Values(s))[:min(n, size)]
+			if !slices.Equal(got, want) {
+				t.Errorf("size %d, n %d: %v, want %v", size, n, got, want)
+			}
+		}
+	}
+}

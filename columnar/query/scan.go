@@ -56,6 +56,12 @@ type Query struct {
 	Columns []string
 	Workers int         // files read in parallel; 0 means GOMAXPROCS
 	Select  RowSelector // nil: every row of every file is a candidate
+	// IndexTotals lets Report answer a report that counts every row of a
+	// file (no Where, or one on time only that covers the file's hour) by
+	// one key from the per-key totals of the file's index sidecar, where
+	// the index is valid and holds them, instead of scanning the file
+	// (see Report). Scan ignores it.
+	IndexTotals bool
 }
 
 // Stats counts what a scan read and skipped.
@@ -68,6 +74,10 @@ type Stats struct {
 	RowsSelected    int64 `json:"rows_selected"`     // of those, rows the selector picked (all of them without a selector)
 	RowsMatched     int64 `json:"rows_matched"`      // rows that matched the filter
 	BytesRead       int64 `json:"bytes_read"`        // bytes of column chunks read: whole chunks, or the pages holding selected rows
+	// FilesFromIndex are files a report counted from the totals of their
+	// index (Query.IndexTotals), not read: not in FilesPruned, their rows
+	// in RowsMatched but not in RowsRead.
+	FilesFromIndex int `json:"files_from_index"`
 }
 
 func (s *Stats) add(o Stats) {
@@ -79,6 +89,7 @@ func (s *Stats) add(o Stats) {
 	s.RowsSelected += o.RowsSelected
 	s.RowsMatched += o.RowsMatched
 	s.BytesRead += o.BytesRead
+	s.FilesFromIndex += o.FilesFromIndex
 }
 
 // ErrStop, returned by a Scan callback, ends the scan early without an
@@ -301,6 +312,10 @@ type engine struct {
 	// lacks are noted in missing and left out, instead of being an error.
 	lenient bool
 	missing []colID
+	// answer, when not nil, is asked first for each file, with the
+	// worker's number: when it returns ok, it has counted the file's rows
+	// (rows of them) without reading it, and the file is not scanned.
+	answer func(w, file int) (rows int64, ok bool)
 }
 
 func (q *Query) newEngine(files []columnar.FileEntry, cols []colID) *engine {
@@ -370,6 +385,16 @@ func (e *engine) run(ctx context.Context, onBlock func(w int, b *block) (keep bo
 				i := int(next.Add(1) - 1)
 				if i >= len(e.files) {
 					return
+				}
+				if e.answer != nil {
+					if rows, ok := e.answer(w, i); ok {
+						stats[w].FilesFromIndex++
+						stats[w].RowsMatched += rows
+						if done != nil {
+							done(i)
+						}
+						continue
+					}
 				}
 				err := e.scanFile(ctx, w, i, ev, pr, &stats[w], onBlock)
 				stats[w].BytesRead, pr.read = stats[w].BytesRead+pr.read, 0
