@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -49,6 +50,7 @@ type indexSummary struct {
 	Valid        int   `json:"valid"`    // kept as they were
 	Built        int   `json:"built"`    // new, including replaced ones
 	Replaced     int   `json:"replaced"` // of built: an invalid index was replaced
+	Upgraded     int   `json:"upgraded"` // of built: an index of an older version was replaced
 	Failed       int   `json:"failed"`
 	IndexBytes   int64 `json:"index_bytes"`
 	ParquetBytes int64 `json:"parquet_bytes"`
@@ -81,7 +83,10 @@ func runIndex(ctx context.Context, root string, o indexOptions, stdout, stderr i
 			case r.Built:
 				sum.Built++
 				sum.IndexBytes += r.Bytes
-				if r.Replaced != nil {
+				switch {
+				case errors.Is(r.Replaced, columnar.ErrIndexOld):
+					sum.Upgraded++
+				case r.Replaced != nil:
 					sum.Replaced++
 					fmt.Fprintf(stderr, "rebuilt %s: %v\n", r.Path, r.Replaced)
 				}
@@ -102,8 +107,8 @@ func runIndex(ctx context.Context, root string, o indexOptions, stdout, stderr i
 	if sum.ParquetBytes > 0 {
 		ratio = 100 * float64(sum.IndexBytes) / float64(sum.ParquetBytes)
 	}
-	fmt.Fprintf(stderr, "index: %s: %d valid, %d built (%d replacing invalid ones), %d failed; indexes are %.1f%% of the Parquet bytes\n",
-		plural(int64(sum.Files), "file"), sum.Valid, sum.Built, sum.Replaced, sum.Failed, ratio)
+	fmt.Fprintf(stderr, "index: %s: %d valid, %d built (%d replacing invalid ones, %d of an older version), %d failed; indexes are %.1f%% of the Parquet bytes\n",
+		plural(int64(sum.Files), "file"), sum.Valid, sum.Built, sum.Replaced, sum.Upgraded, sum.Failed, ratio)
 	if o.jsonOut {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
