@@ -883,17 +883,23 @@ func (ix *Index) loadFence(c *indexColumn) (*fence, error) {
 	if err := ix.checkCRC(section, c.fenceOff, b, c.fenceCRC); err != nil {
 		return nil, err
 	}
-	f := &fence{}
+	// Sized once, and the keys cut from one string: a needle loads the
+	// fences of a few columns of every file, and fresh memory costs.
+	n := int(c.nchunks) // at most the fence's bytes (parseDirectory)
+	f := &fence{first: make([]string, 0, n), off: make([]int64, 0, n), size: make([]int64, 0, n),
+		nkeys: make([]int, 0, n), crc: make([]uint32, 0, n)}
+	text := string(b)
 	d := decoder{b: b}
 	off, keys := c.dataOff, uint64(0)
 	for i := uint64(0); i < c.nchunks; i++ {
 		at := c.fenceOff + int64(d.off)
-		var k string
+		var kb []byte
 		if n := c.kind.keyLen(); n > 0 {
-			k = string(d.bytes(uint64(n)))
+			kb = d.bytes(uint64(n))
 		} else {
-			k = string(d.bytes(d.uvarint()))
+			kb = d.bytes(d.uvarint())
 		}
+		k := text[d.off-len(kb) : d.off]
 		size, nk, crc := d.uvarint(), d.uvarint(), d.uint32()
 		if d.err != nil {
 			return nil, ix.errorf(section, at, ErrIndexCorrupt, "chunk %d: %v", i, d.err)
