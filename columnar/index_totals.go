@@ -3,7 +3,6 @@ package columnar
 import (
 	"cmp"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"net/netip"
@@ -333,20 +332,10 @@ func totalsClassOK(kind colKind, class int) bool {
 	return class >= 2
 }
 
+// varint reads a zigzag varint, as binary.Varint does.
 func (d *decoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b[d.off:])
-	if n <= 0 {
-		d.err = errShort
-		if n < 0 {
-			d.err = errors.New("varint overflows")
-		}
-		return 0
-	}
-	d.off += n
-	return v
+	u := d.uvarintLong()
+	return int64(u>>1) ^ -int64(u&1)
 }
 
 // totals are the counts of one key while a file is indexed.
