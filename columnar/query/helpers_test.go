@@ -109,12 +109,18 @@ func synthDataset(t testing.TB) string {
 
 // writeFlows writes rows into a new dataset at root.
 func writeFlows(root string, rows []columnar.Flow) error {
+	return writeFlowsIndexed(root, rows, columnar.DefaultIndexConfig())
+}
+
+// writeFlowsIndexed is writeFlows with indexes built by cfg.
+func writeFlowsIndexed(root string, rows []columnar.Flow, cfg columnar.IndexConfig) error {
 	ds, err := columnar.OpenDataset(root, "")
 	if err != nil {
 		return err
 	}
 	defer ds.Close()
 	w := columnar.NewPartitionWriter(ds, 0)
+	w.Index = cfg
 	for i := range rows {
 		if err := w.Append(&rows[i]); err != nil {
 			return err
