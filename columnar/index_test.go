@@ -205,8 +205,6 @@ type checker struct {
 	t    *testing.T
 	ix   *Index
 	rows []Flow
-	// byValue[col][v] are the rows whose col is v.
-	byValue map[string]map[string][]int
 }
 
 // want returns the rows an index look-up must return for the rows that

@@ -481,12 +481,13 @@ func (pw *ParquetWriter) Close() error {
 	return pw.err
 }
 
-// int stats are stored as PLAIN values: 4 or 8 bytes little endian.
-func statBytes(store int, v int64) []byte {
+// appendStat appends an integer statistic as a PLAIN value: 4 or 8
+// bytes little endian.
+func appendStat(dst []byte, store int, v int64) []byte {
 	if store == storeInt32 {
-		return binary.LittleEndian.AppendUint32(nil, uint32(v))
+		return binary.LittleEndian.AppendUint32(dst, uint32(v))
 	}
-	return binary.LittleEndian.AppendUint64(nil, uint64(v))
+	return binary.LittleEndian.AppendUint64(dst, uint64(v))
 }
 
 func writeColumnIndex(t *compactWriter, ch *chunkMeta) {
@@ -508,9 +509,9 @@ func writeColumnIndex(t *compactWriter, ch *chunkMeta) {
 			case p.nulls == p.rows:
 				t.rawBinary(nil)
 			case field == 2:
-				t.rawBinary(append(buf[:0], statBytes(store, p.min)...))
+				t.rawBinary(appendStat(buf[:0], store, p.min))
 			default:
-				t.rawBinary(append(buf[:0], statBytes(store, p.max)...))
+				t.rawBinary(appendStat(buf[:0], store, p.max))
 			}
 		}
 	}
@@ -683,7 +684,7 @@ func (pw *ParquetWriter) writeColumnChunk(t *compactWriter, ch *chunkMeta) {
 	if col.store != storeDict {
 		t.beginStruct(12)
 		if ch.hasValues {
-			mx, mn := statBytes(col.store, ch.max), statBytes(col.store, ch.min)
+			mx, mn := appendStat(nil, col.store, ch.max), appendStat(nil, col.store, ch.min)
 			t.binary(1, mx)
 			t.binary(2, mn)
 			t.i64(3, ch.nulls)

@@ -285,13 +285,3 @@ func (b *block) counters(i int, f *columnar.Flow) {
 	}
 	f.HasCounters = b.hasCounters(i)
 }
-
-// bytesAt returns bytes_out + bytes_in of row i, nulls counting as 0.
-func (b *block) bytesAt(i int) int64 {
-	return b.vecs[colBytesOut].i64[i] + b.vecs[colBytesIn].i64[i]
-}
-
-// packetsAt returns packets_out + packets_in of row i, nulls counting as 0.
-func (b *block) packetsAt(i int) int64 {
-	return b.vecs[colPacketsOut].i64[i] + b.vecs[colPacketsIn].i64[i]
-}

@@ -345,7 +345,9 @@ func (v *vector) readValues(enc parquet.Encoding, defs []byte, maxDef int, b []b
 		return fmt.Errorf("column %s: %w", v.id, err)
 	}
 	if k == n {
-		v.setValid(start, start+n)
+		if maxDef > 0 {
+			v.setValid(start, start+n)
+		}
 		return nil
 	}
 	v.makeValid()

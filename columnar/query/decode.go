@@ -323,9 +323,6 @@ func plainByteArrays(b []byte, n int, fn func(i int, v []byte)) error {
 	return nil
 }
 
-// bitWidth is the number of bits of the largest level v.
-func bitWidth(v int) uint { return uint(bits.Len(uint(v))) }
-
 // byteBits[b] are the eight bits of b, least significant first.
 var byteBits = func() (t [256][8]bool) {
 	for b := range t {

@@ -128,7 +128,7 @@ func (v *vector) pick(enc parquet.Encoding, defs, b []byte, n int) error {
 				v.i64[r] = v.pickOut64[x]
 			}
 		}
-		if v.kind != kindDict {
+		if v.kind != kindDict && v.maxDef > 0 {
 			if len(v.valid) > 0 {
 				v.valid[r] = ok
 			} else {
