@@ -15,8 +15,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
 
 	"github.com/flowlens/flowlens/columnar"
@@ -331,20 +332,24 @@ func summaryLine(s *flowlog.Summary) string {
 	return b.String()
 }
 
-// startProgress draws a progress bar on stderr when it is a terminal.
+// startProgress draws a progress bar on stderr when it is a terminal:
+// blobs and records read so far, the bar, bytes read of the total, and
+// the time left.
 func startProgress(stderr io.Writer, total int64, prog *flowlog.Progress) (stop func()) {
 	f, ok := stderr.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) || total == 0 {
 		return func() {}
 	}
-	bar := progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(stderr),
-		progressbar.OptionShowBytes(true),
-		progressbar.OptionShowTotalBytes(true),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionSetWidth(24),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
+	p := mpb.New(mpb.WithOutput(stderr), mpb.WithWidth(24), mpb.WithRefreshRate(200*time.Millisecond))
+	bar := p.AddBar(total,
+		mpb.PrependDecorators(decor.Any(func(decor.Statistics) string {
+			return fmt.Sprintf("%d blobs, %d records", prog.Blobs.Load(), prog.Records.Load())
+		})),
+		mpb.AppendDecorators(
+			decor.Counters(decor.SizeB1000(0), "% .1f / % .1f", decor.WCSyncSpace),
+			decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO, decor.WCSyncSpace), ""),
+		),
+		mpb.BarRemoveOnComplete(),
 	)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -358,15 +363,15 @@ func startProgress(stderr io.Writer, total int64, prog *flowlog.Progress) (stop 
 			case <-done:
 				return
 			case <-t.C:
-				bar.Describe(fmt.Sprintf("%d blobs, %d records", prog.Blobs.Load(), prog.Records.Load()))
-				_ = bar.Set64(prog.RawBytes.Load())
+				bar.SetCurrent(min(prog.RawBytes.Load(), total))
 			}
 		}
 	}()
 	return func() {
 		close(done)
 		wg.Wait()
-		_ = bar.Finish()
+		bar.SetTotal(-1, true) // complete: the bar is removed
+		p.Wait()
 	}
 }
 

@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/apache/arrow-go/v18/parquet"
-
 	"github.com/flowlens/flowlens/columnar"
 )
 
@@ -177,7 +175,7 @@ func (v *vector) start(descr *leaf, rows int, dense bool) error {
 	if descr.maxRep != 0 || v.maxDef > 1 {
 		return fmt.Errorf("column %s: nested columns are not supported", v.id)
 	}
-	if want := physicalType(v.kind); descr.typ != want {
+	if want := storedType(v.kind); descr.typ != want {
 		return fmt.Errorf("column %s: physical type %s, want %s", v.id, descr.typ, want)
 	}
 	return nil
@@ -245,7 +243,7 @@ func (v *vector) read(pr *pageReader, span rowSpan, dictOnly bool) (done bool, e
 			dl, rl := int(p.defLen), int(p.repLen)
 			defs, b = b[rl:rl+dl], b[rl+dl:]
 		} else if v.maxDef > 0 {
-			if p.defEncoding != parquet.Encodings.RLE {
+			if p.defEncoding != encRLE {
 				return false, fmt.Errorf("column %s: definition levels in encoding %s, want RLE", v.id, p.defEncoding)
 			}
 			if len(b) < 4 {
@@ -278,14 +276,14 @@ func (v *vector) read(pr *pageReader, span rowSpan, dictOnly bool) (done bool, e
 	return true, nil
 }
 
-func physicalType(k kind) parquet.Type {
+func storedType(k kind) physicalType {
 	switch k {
 	case kindInt32:
-		return parquet.Types.Int32
+		return typeInt32
 	case kindInt64:
-		return parquet.Types.Int64
+		return typeInt64
 	}
-	return parquet.Types.ByteArray
+	return typeByteArray
 }
 
 // readDictionary makes a dictionary page's values, data, the vector's
@@ -294,7 +292,7 @@ func (v *vector) readDictionary(p page, data []byte) error {
 	if v.kind != kindDict {
 		return fmt.Errorf("column %s: dictionary encoding of a numeric column is not supported", v.id)
 	}
-	if e := p.encoding; e != parquet.Encodings.Plain && e != parquet.Encodings.PlainDict {
+	if e := p.encoding; e != encPlain && e != encPlainDict {
 		return fmt.Errorf("column %s: dictionary page in encoding %s", v.id, e)
 	}
 	n := int(p.numValues)
@@ -316,7 +314,7 @@ func (v *vector) readDictionary(p page, data []byte) error {
 // first skip rows are not looked at: a dictionary column leaves their
 // levels and indexes stale (numbers, whose encoding runs from the first
 // value, are decoded whole).
-func (v *vector) readValues(enc parquet.Encoding, defs []byte, maxDef int, b []byte, start, n, skip int) error {
+func (v *vector) readValues(enc encoding, defs []byte, maxDef int, b []byte, start, n, skip int) error {
 	k := n // values present
 	if maxDef > 1 {
 		return fmt.Errorf("column %s: nested columns are not supported", v.id)
@@ -415,9 +413,9 @@ func spread[T any](vals []T, valid []bool, k int, null T) {
 
 // readIndices decodes the dictionary indexes of a page into dst, but for
 // the first skip, which it may leave as they were.
-func (v *vector) readIndices(enc parquet.Encoding, b []byte, dst []int32, skip int) error {
+func (v *vector) readIndices(enc encoding, b []byte, dst []int32, skip int) error {
 	switch enc {
-	case parquet.Encodings.RLEDict, parquet.Encodings.PlainDict:
+	case encRLEDict, encPlainDict:
 		if len(dst) == 0 {
 			return nil
 		}
@@ -434,7 +432,7 @@ func (v *vector) readIndices(enc parquet.Encoding, b []byte, dst []int32, skip i
 			}
 		}
 		return nil
-	case parquet.Encodings.Plain:
+	case encPlain:
 		// A writer that gave up on the dictionary: intern the values.
 		if v.memo == nil {
 			v.memo = map[string]int32{}
@@ -453,21 +451,21 @@ func (v *vector) readIndices(enc parquet.Encoding, b []byte, dst []int32, skip i
 	return fmt.Errorf("string values in encoding %s are not supported", enc)
 }
 
-func (v *vector) readInt32(enc parquet.Encoding, b []byte, dst []int32) error {
+func (v *vector) readInt32(enc encoding, b []byte, dst []int32) error {
 	switch enc {
-	case parquet.Encodings.Plain:
+	case encPlain:
 		return plainInt32(b, dst)
-	case parquet.Encodings.DeltaBinaryPacked:
+	case encDeltaBinaryPacked:
 		return decodeDelta(&v.delta, b, dst)
 	}
 	return fmt.Errorf("INT32 values in encoding %s are not supported", enc)
 }
 
-func (v *vector) readInt64(enc parquet.Encoding, b []byte, dst []int64) error {
+func (v *vector) readInt64(enc encoding, b []byte, dst []int64) error {
 	switch enc {
-	case parquet.Encodings.Plain:
+	case encPlain:
 		return plainInt64(b, dst)
-	case parquet.Encodings.DeltaBinaryPacked:
+	case encDeltaBinaryPacked:
 		return decodeDelta(&v.delta, b, dst)
 	}
 	return fmt.Errorf("INT64 values in encoding %s are not supported", enc)

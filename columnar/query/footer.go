@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
 )
 
 // footer is what a scan needs of a Parquet file's footer (FileMetaData):
@@ -26,7 +23,7 @@ type footer struct {
 
 type leaf struct {
 	path   string // dotted path: the column name of a flat schema
-	typ    parquet.Type
+	typ    physicalType
 	maxDef int
 	maxRep int
 }
@@ -34,7 +31,7 @@ type leaf struct {
 // schemaElement is one SchemaElement of the footer, as parsed.
 type schemaElement struct {
 	name       string
-	typ        parquet.Type
+	typ        physicalType
 	hasType    bool
 	repetition int32 // 0 required, 1 optional, 2 repeated; −1 unset
 	children   int
@@ -49,7 +46,7 @@ type chunk struct {
 	dataOff, dictOff int64 // dictOff −1 when the chunk has no dictionary page
 	size             int64 // total compressed size
 	values           int64
-	codec            compress.Compression
+	codec            codec
 	min, max         int64 // integer statistics, when hasStats
 	hasStats         bool
 	indexOff         int64 // its OffsetIndex (page locations); −1 when none
@@ -132,7 +129,7 @@ func parseFooter(b []byte, f *footer) (*footer, error) {
 					switch {
 					case id == 1 && typ == tI32:
 						v, err = t.i32()
-						e.typ, e.hasType = parquet.Type(v), true
+						e.typ, e.hasType = physicalType(v), true
 					case id == 3 && typ == tI32:
 						e.repetition, err = t.i32()
 					case id == 4 && typ == tBinary:
@@ -253,7 +250,7 @@ func (t *thrift) rowGroup(chunks []chunk) (rowGroup, error) {
 // 12 statistics.
 func (t *thrift) columnChunk() (chunk, error) {
 	c := chunk{dictOff: -1, dataOff: -1, indexOff: -1}
-	var typ parquet.Type
+	var typ physicalType
 	var stats [2][]byte // min, max
 	hasMeta := false
 	err := t.fields(func(id int16, ft byte) (bool, error) {
@@ -276,10 +273,10 @@ func (t *thrift) columnChunk() (chunk, error) {
 			switch {
 			case id == 1 && ft == tI32:
 				v, err = t.int()
-				typ = parquet.Type(v)
+				typ = physicalType(v)
 			case id == 4 && ft == tI32:
 				v, err = t.int()
-				c.codec = compress.Compression(v)
+				c.codec = codec(v)
 			case id == 5 && ft == tI64:
 				c.values, err = t.int()
 			case id == 7 && ft == tI64:
@@ -306,10 +303,10 @@ func (t *thrift) columnChunk() (chunk, error) {
 		return c, corrupt("column chunk at %d of %d bytes, %d values", c.dataOff, c.size, c.values)
 	}
 	switch {
-	case typ == parquet.Types.Int64 && len(stats[0]) == 8 && len(stats[1]) == 8:
+	case typ == typeInt64 && len(stats[0]) == 8 && len(stats[1]) == 8:
 		c.min, c.max = int64(binary.LittleEndian.Uint64(stats[0])), int64(binary.LittleEndian.Uint64(stats[1]))
 		c.hasStats = true
-	case typ == parquet.Types.Int32 && len(stats[0]) == 4 && len(stats[1]) == 4:
+	case typ == typeInt32 && len(stats[0]) == 4 && len(stats[1]) == 4:
 		c.min, c.max = int64(int32(binary.LittleEndian.Uint32(stats[0]))), int64(int32(binary.LittleEndian.Uint32(stats[1])))
 		c.hasStats = true
 	}

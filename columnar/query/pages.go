@@ -1,13 +1,15 @@
 package query
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/snappy"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -32,11 +34,11 @@ type pageHeader struct {
 	uncompressedSize int32
 	compressedSize   int32
 	numValues        int32
-	encoding         parquet.Encoding
-	defEncoding      parquet.Encoding // data pages v1
-	numRows          int32            // data pages v2
-	defLen, repLen   int32            // data pages v2: level bytes, not compressed
-	compressed       bool             // data pages v2: whether the values are
+	encoding         encoding
+	defEncoding      encoding // data pages v1
+	numRows          int32    // data pages v2
+	defLen, repLen   int32    // data pages v2: level bytes, not compressed
+	compressed       bool     // data pages v2: whether the values are
 }
 
 // page is one page as stored; pageReader.body decompresses it.
@@ -51,9 +53,9 @@ type pageReader struct {
 	raw   []byte // the column chunk as stored
 	out   []byte // the current page, decompressed
 	pos   int
-	codec compress.Compression
+	codec codec
 	zstd  *zstd.Decoder
-	other compress.Codec
+	gzip  *gzip.Reader
 	rows  int64 // rows the pages seen so far hold
 	want  int64 // rows of the chunk
 	foot  []byte
@@ -106,8 +108,8 @@ func (p *pageReader) startChunk(cc *chunk) {
 // setCodec readies the decompressor of the chunk's codec.
 func (p *pageReader) setCodec() error {
 	switch p.codec {
-	case compress.Codecs.Uncompressed:
-	case compress.Codecs.Zstd:
+	case codecUncompressed:
+	case codecZstd:
 		if p.zstd == nil {
 			d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(false))
 			if err != nil {
@@ -115,12 +117,9 @@ func (p *pageReader) setCodec() error {
 			}
 			p.zstd = d
 		}
+	case codecSnappy, codecGzip:
 	default:
-		c, err := compress.GetCodec(p.codec)
-		if err != nil {
-			return err
-		}
-		p.other = c
+		return fmt.Errorf("column chunk compressed with %s, which flowlens does not read (it reads UNCOMPRESSED, SNAPPY, GZIP and ZSTD)", p.codec)
 	}
 	return nil
 }
@@ -253,37 +252,29 @@ func (p *pageReader) take(data, spare []byte) []byte {
 // decompress returns body decompressed to size bytes; its first keep
 // bytes are stored uncompressed.
 func (p *pageReader) decompress(body []byte, size, keep int) ([]byte, error) {
-	if p.codec == compress.Codecs.Uncompressed {
+	if p.codec == codecUncompressed {
 		if len(body) != size {
 			return nil, corrupt("uncompressed page of %d bytes, its header says %d", len(body), size)
 		}
 		return body, nil
 	}
-	if size >= keep && size <= maxPresize {
+	if size < keep || keep > len(body) {
+		return nil, corrupt("page of %d bytes whose levels take %d", size, keep)
+	}
+	if size <= maxPresize {
 		p.out = growIn(&p.mem, p.out, size, true) // DecodeAll appends within it
 	}
 	p.out = append(p.out[:0], body[:keep]...)
 	var err error
-	switch {
-	case p.zstd != nil && p.codec == compress.Codecs.Zstd:
+	switch p.codec {
+	case codecZstd:
 		p.out, err = p.zstd.DecodeAll(body[keep:], p.out)
+	case codecSnappy:
+		p.out, err = p.snappy(body[keep:], size)
+	case codecGzip:
+		p.out, err = p.gunzip(body[keep:], size)
 	default:
-		// Codec.Decode panics on corrupt input; every arrow-go codec
-		// has a DecodeWithError, which decodes into a buffer of the
-		// size the page header gives.
-		d, ok := p.other.(interface {
-			DecodeWithError(dst, src []byte) ([]byte, error)
-		})
-		if !ok || size < keep {
-			return nil, fmt.Errorf("decompress page: codec %s", p.codec)
-		}
-		if cap(p.out) < size {
-			p.out = append(make([]byte, 0, size), p.out...)
-		}
-		var out []byte
-		if out, err = d.DecodeWithError(p.out[keep:size:size], body[keep:]); err == nil {
-			p.out = append(p.out[:keep], out...)
-		}
+		err = fmt.Errorf("codec %s", p.codec)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("decompress page: %w", err)
@@ -292,6 +283,44 @@ func (p *pageReader) decompress(body []byte, size, keep int) ([]byte, error) {
 		return nil, corrupt("page decompresses to %d bytes, its header says %d", len(p.out), size)
 	}
 	return p.out, nil
+}
+
+// snappy appends the snappy block src, of size bytes with what out
+// holds, to out.
+func (p *pageReader) snappy(src []byte, size int) ([]byte, error) {
+	n, err := snappy.DecodedLen(src)
+	if err != nil {
+		return p.out, err
+	}
+	if n != size-len(p.out) {
+		return p.out, corrupt("snappy block of %d bytes, the page header says %d", n, size-len(p.out))
+	}
+	keep := len(p.out)
+	p.out = slices.Grow(p.out, n)
+	d, err := snappy.Decode(p.out[keep:keep+n], src)
+	return p.out[:keep+len(d)], err
+}
+
+// gunzip appends the gzip stream src, of size bytes with what out holds,
+// to out.
+func (p *pageReader) gunzip(src []byte, size int) ([]byte, error) {
+	var err error
+	if p.gzip == nil {
+		p.gzip, err = gzip.NewReader(bytes.NewReader(src))
+	} else {
+		err = p.gzip.Reset(bytes.NewReader(src))
+	}
+	if err != nil {
+		return p.out, err
+	}
+	keep := len(p.out)
+	p.out = slices.Grow(p.out, size-keep+1)[:size+1]
+	n, err := io.ReadFull(p.gzip, p.out[keep:])
+	p.out = p.out[:keep+n]
+	if err == io.ErrUnexpectedEOF {
+		err = nil // the stream is shorter than size+1 bytes, as it should be
+	}
+	return p.out, err
 }
 
 // Thrift compact protocol types.
@@ -538,9 +567,9 @@ func (t *thrift) fields(fn func(id int16, typ byte) (bool, error)) error {
 	}
 }
 
-func (t *thrift) enc() (parquet.Encoding, error) {
+func (t *thrift) enc() (encoding, error) {
 	v, err := t.i32()
-	return parquet.Encoding(v), err
+	return encoding(v), err
 }
 
 // DataPageHeader: 1 num_values, 2 encoding, 3 definition_level_encoding,

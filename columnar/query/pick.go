@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"unsafe"
-
-	"github.com/apache/arrow-go/v18/parquet"
 )
 
 // Picking: when a page holds only a few wanted rows, their levels and
@@ -34,11 +32,11 @@ func (v *vector) wanted(span rowSpan, from, to int) bool {
 }
 
 // pickable reports whether pick decodes values of encoding enc.
-func (v *vector) pickable(enc parquet.Encoding) bool {
+func (v *vector) pickable(enc encoding) bool {
 	switch enc {
-	case parquet.Encodings.RLEDict, parquet.Encodings.PlainDict:
+	case encRLEDict, encPlainDict:
 		return v.kind == kindDict
-	case parquet.Encodings.Plain, parquet.Encodings.DeltaBinaryPacked:
+	case encPlain, encDeltaBinaryPacked:
 		return v.kind != kindDict
 	}
 	return false
@@ -47,7 +45,7 @@ func (v *vector) pickable(enc parquet.Encoding) bool {
 // pick decodes the rows v.want of a page of n rows (defs its definition
 // levels, nil when the column has no nulls; b its values) into the
 // vector at v.at.
-func (v *vector) pick(enc parquet.Encoding, defs, b []byte, n int) error {
+func (v *vector) pick(enc encoding, defs, b []byte, n int) error {
 	k := len(v.want)
 	if k == 0 {
 		return nil
@@ -88,14 +86,14 @@ func (v *vector) pick(enc parquet.Encoding, defs, b []byte, n int) error {
 		}
 	case kindInt32:
 		v.pickOut32 = grow(v.pickOut32, len(ranks))
-		if enc == parquet.Encodings.Plain {
+		if enc == encPlain {
 			err = pickPlain(b, ranks, v.pickOut32)
 		} else {
 			err = pickDelta(&v.delta, b, ranks, v.pickOut32)
 		}
 	case kindInt64:
 		v.pickOut64 = grow(v.pickOut64, len(ranks))
-		if enc == parquet.Encodings.Plain {
+		if enc == encPlain {
 			err = pickPlain(b, ranks, v.pickOut64)
 		} else {
 			err = pickDelta(&v.delta, b, ranks, v.pickOut64)
