@@ -218,6 +218,17 @@ type fence struct {
 // stale or of another version an *IndexError naming the file and the
 // section. Either way, the caller scans the Parquet file instead.
 func OpenIndex(parquetPath string) (*Index, error) {
+	return openIndexFile(parquetPath, true)
+}
+
+// OpenIndexUnchecked is OpenIndex without the check of the Parquet file,
+// for a caller that reads the file's footer anyway and checks it with
+// ParquetCheck, saving a second read of the footer.
+func OpenIndexUnchecked(parquetPath string) (*Index, error) {
+	return openIndexFile(parquetPath, false)
+}
+
+func openIndexFile(parquetPath string, checkParquet bool) (*Index, error) {
 	name := IndexPath(parquetPath)
 	f, err := os.Open(name)
 	if err != nil {
@@ -229,7 +240,7 @@ func OpenIndex(parquetPath string) (*Index, error) {
 		return nil, err
 	}
 	ix, err := openIndex(f, fi.Size(), name, false)
-	if err == nil {
+	if err == nil && checkParquet {
 		err = ix.checkParquet(parquetPath)
 	}
 	if err != nil {
@@ -411,7 +422,7 @@ func (ix *Index) parseDirectory(dir []byte, ncols int, base int64) error {
 }
 
 // checkParquet checks that the Parquet file at path is the one the index
-// was built for: same size, same footer.
+// was built for.
 func (ix *Index) checkParquet(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -422,17 +433,53 @@ func (ix *Index) checkParquet(path string) error {
 	if err != nil {
 		return &IndexError{File: ix.name, Section: "header", Offset: 24, Err: err}
 	}
-	if fi.Size() != ix.parquetSize {
-		return ix.errorf("header", 24, ErrIndexStale, "built for a parquet file of %d bytes, %s has %d", ix.parquetSize, path, fi.Size())
+	return ix.ParquetCheck().File(f, fi.Size())
+}
+
+// ParquetCheck tells whether a Parquet file is the one an index was
+// built for, from the file's size and tail: see Index.ParquetCheck.
+type ParquetCheck struct {
+	index     string // the index file, for errors
+	size      int64
+	footerLen uint32
+	footerCRC uint32
+}
+
+// ParquetCheck returns what checks that a Parquet file is the one the
+// index was built for, as OpenIndex does; it outlives the index.
+func (ix *Index) ParquetCheck() ParquetCheck {
+	return ParquetCheck{index: ix.name, size: ix.parquetSize, footerLen: ix.footerLen, footerCRC: ix.footerCRC}
+}
+
+// Tail checks a Parquet file of size bytes whose last len(tail) bytes
+// are tail: its size and the checksum of its footer (which a reader of
+// the footer has in its tail) must be those the index recorded. The error
+// is an *IndexError wrapping ErrIndexStale.
+func (pc ParquetCheck) Tail(size int64, tail []byte) error {
+	stale := func(format string, args ...any) error {
+		return &IndexError{File: pc.index, Section: "header", Offset: 24, Err: fmt.Errorf("%w: %s", ErrIndexStale, fmt.Sprintf(format, args...))}
 	}
-	foot := make([]byte, ix.footerLen)
-	if _, err := f.ReadAt(foot, fi.Size()-int64(len(foot))); err != nil {
-		return &IndexError{File: ix.name, Section: "header", Offset: 36, Err: fmt.Errorf("read footer of %s: %w", path, err)}
-	}
-	if crc32c(foot) != ix.footerCRC {
-		return ix.errorf("header", 40, ErrIndexStale, "footer checksum of %s differs", path)
+	switch {
+	case size != pc.size:
+		return stale("built for a parquet file of %d bytes, not %d", pc.size, size)
+	case int64(len(tail)) < int64(pc.footerLen):
+		return stale("built for a parquet footer of %d bytes, longer than the %d bytes read", pc.footerLen, len(tail))
+	case crc32c(tail[len(tail)-int(pc.footerLen):]) != pc.footerCRC:
+		return stale("parquet footer checksum differs")
 	}
 	return nil
+}
+
+// File checks the Parquet file r of size bytes, reading its tail.
+func (pc ParquetCheck) File(r io.ReaderAt, size int64) error {
+	if size != pc.size {
+		return pc.Tail(size, nil)
+	}
+	tail := make([]byte, pc.footerLen)
+	if _, err := r.ReadAt(tail, size-int64(len(tail))); err != nil {
+		return &IndexError{File: pc.index, Section: "header", Offset: 36, Err: fmt.Errorf("read parquet footer: %w", err)}
+	}
+	return pc.Tail(size, tail)
 }
 
 // VerifyParquet reads the whole Parquet file at path and checks its

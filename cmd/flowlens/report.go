@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -645,19 +646,22 @@ func writeReportHTML(w io.Writer, res *query.Result, root string, elapsed time.D
 	for _, t := range res.Tables {
 		p.Sections = append(p.Sections, newHTMLSection(t, every))
 	}
-	return reportTemplate.Execute(w, p)
+	return reportTemplate().Execute(w, p)
 }
 
-var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"f": func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
-	"share": func(s []svgShare, i int) svgShare {
-		if i < len(s) {
-			return s[i]
-		}
-		return svgShare{}
-	},
-	"add": func(a, b float64) float64 { return a + b },
-}).Parse(`<!DOCTYPE html>
+// reportTemplate is parsed when first used, not at start-up: every
+// flowlens command would pay for it.
+var reportTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"f": func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
+		"share": func(s []svgShare, i int) svgShare {
+			if i < len(s) {
+				return s[i]
+			}
+			return svgShare{}
+		},
+		"add": func(a, b float64) float64 { return a + b },
+	}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -719,6 +723,7 @@ td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 </body>
 </html>
 `))
+})
 
 // addRuleHygiene appends to a rules report the rules of the network that
 // never fired (for the NSGs the dataset has flows of; hitsRes is a rules

@@ -21,10 +21,13 @@ import (
 // corrupt) is scanned whole: a query never fails for want of an index.
 func IndexSelector(root string, expr filter.Expr) RowSelector {
 	return func(file string) (Selection, bool, error) {
-		ix, err := columnar.OpenIndex(filepath.Join(root, filepath.FromSlash(file)))
+		// The scan checks the Parquet file against the index as it reads
+		// the file's footer (Selection.Check), not reading it twice.
+		ix, err := columnar.OpenIndexUnchecked(filepath.Join(root, filepath.FromSlash(file)))
 		if err != nil {
 			return Selection{}, false, nil
 		}
+		check := ix.ParquetCheck()
 		defer ix.Close()
 		var skipped []filter.Expr
 		rows, ok := plan(ix, expr, nil, &skipped)
@@ -32,7 +35,7 @@ func IndexSelector(root string, expr filter.Expr) RowSelector {
 			return Selection{}, false, nil
 		}
 		exact := slices.DeleteFunc(exactLeaves(ix, expr, nil), func(e filter.Expr) bool { return slices.Contains(skipped, e) })
-		return Selection{Rows: rows, Exact: exact}, true, nil
+		return Selection{Rows: rows, Exact: exact, Check: &check}, true, nil
 	}
 }
 

@@ -42,6 +42,10 @@ type Selection struct {
 	// "and" nodes only: the scan does not evaluate them, nor read their
 	// columns when nothing else needs them.
 	Exact []filter.Expr
+	// Check, when not nil, is how the scan makes sure the file is the one
+	// the selection was made for, as it reads the file's footer; a file
+	// that fails it is scanned whole.
+	Check *columnar.ParquetCheck
 }
 
 // Query describes a scan of a flow dataset. The zero value of each field
@@ -437,28 +441,12 @@ func (e *engine) scanFile(ctx context.Context, w, i int, ev *evaluator, pr *page
 		st.FilesPruned++
 		return nil
 	}
-	var sel *roaring.Bitmap
-	filterCols := e.first
-	ev.root = e.root
+	var s Selection
+	selected := false
 	if e.q.Select != nil {
-		s, ok, err := e.q.Select(entry.Path)
-		if err != nil {
+		var err error
+		if s, selected, err = e.q.Select(entry.Path); err != nil {
 			return fmt.Errorf("select rows of %s: %w", entry.Path, err)
-		}
-		if ok {
-			if s.Rows == nil || s.Rows.IsEmpty() {
-				st.FilesPruned++
-				return nil
-			}
-			sel = s.Rows
-			if len(s.Exact) > 0 {
-				rest := withoutLeaves(e.q.Where, s.Exact)
-				ev.root, filterCols = nil, nil
-				if rest != nil {
-					ev.root = compile(rest)
-					filterCols, _ = (&Query{Where: rest}).columns(nil)
-				}
-			}
 		}
 	}
 	name := filepath.Join(e.q.Root, filepath.FromSlash(entry.Path))
@@ -471,9 +459,33 @@ func (e *engine) scanFile(ctx context.Context, w, i int, ev *evaluator, pr *page
 	if err != nil {
 		return err
 	}
+	if selected && (s.Rows == nil || s.Rows.IsEmpty()) {
+		if s.Check == nil || s.Check.File(osf, fi.Size()) == nil {
+			st.FilesPruned++
+			return nil
+		}
+		selected = false
+	}
 	md, err := pr.loadFooter(osf, fi.Size())
 	if err != nil {
 		return fmt.Errorf("read %s: %w", entry.Path, err)
+	}
+	if selected && s.Check != nil && s.Check.Tail(fi.Size(), pr.foot) != nil {
+		selected = false
+	}
+	var sel *roaring.Bitmap
+	filterCols := e.first
+	ev.root = e.root
+	if selected {
+		sel = s.Rows
+		if len(s.Exact) > 0 {
+			rest := withoutLeaves(e.q.Where, s.Exact)
+			ev.root, filterCols = nil, nil
+			if rest != nil {
+				ev.root = compile(rest)
+				filterCols, _ = (&Query{Where: rest}).columns(nil)
+			}
+		}
 	}
 	src := &chunks{f: osf, path: entry.Path, md: md, pr: pr}
 	read := e.cols // the columns read, less those the file lacks
