@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -189,14 +190,29 @@ func TestQueryErrors(t *testing.T) {
 	}
 }
 
-// TestScanGC: query and report collect garbage less often (GOGC 400),
-// unless GOGC is set in the environment.
+// TestScanGC: query and report do not collect garbage in their first
+// moments (below 64 MiB of heap), then less often than by default (GOGC
+// 400); GOGC in the environment is left alone, and with GOMEMLIMIT set
+// only GOGC changes.
 func TestScanGC(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	const noLimit = math.MaxInt64
+	debug.SetMemoryLimit(noLimit)
 	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
 	scanGC()
-	if got := debug.SetGCPercent(100); got != 400 {
-		t.Errorf("GC percent %d after scanGC, want 400", got)
+	if pct, limit := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1); pct != -1 || limit != gcQuietLimit {
+		t.Errorf("GC percent %d, memory limit %d at first; want -1 (off) and %d", pct, limit, gcQuietLimit)
+	}
+	endQuietGC(noLimit)
+	if pct, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(-1); pct != 400 || limit != noLimit {
+		t.Errorf("GC percent %d, memory limit %d after the first moments; want 400 and the limit before (%d)", pct, limit, int64(noLimit))
+	}
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	scanGC()
+	if pct, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(-1); pct != 400 || limit != noLimit {
+		t.Errorf("with GOMEMLIMIT set: GC percent %d, memory limit %d; want 400 and the limit left alone", pct, limit)
 	}
 	t.Setenv("GOGC", "50")
 	scanGC()
