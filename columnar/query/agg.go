@@ -678,8 +678,8 @@ func (c *counter) keyIDs(b *block, rows []int32, k int) {
 		case pNSG:
 			v = b.vecs[colResourceID]
 		}
-		lut := grow(c.lut[k], len(v.dict))
-		set := grow(c.lutSet[k], len(v.dict))
+		lut := grow(c.lut[k], v.dictLen())
+		set := grow(c.lutSet[k], v.dictLen())
 		clear(set)
 		c.lut[k], c.lutSet[k] = lut, set
 		for i, r := range rows {
@@ -689,7 +689,7 @@ func (c *counter) keyIDs(b *block, rows []int32, k int) {
 				continue
 			}
 			if !set[j] {
-				s := v.dict[j]
+				s := v.entry(j)
 				switch {
 				case p == pNSG:
 					lut[j] = c.intern(lastSegment(s))

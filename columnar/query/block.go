@@ -148,8 +148,9 @@ func (v *vector) codes() []uint8 {
 	if v.hasCode {
 		return v.codeOf
 	}
-	v.codeOf = grow(v.codeOf, len(v.dict))
-	for j, s := range v.dict {
+	v.codeOf = grow(v.codeOf, v.dictLen())
+	for j := range v.dictLen() {
+		s := v.entry(int32(j))
 		var c uint8
 		switch v.id {
 		case colSource:

@@ -1,8 +1,10 @@
 package query
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
+	"math"
 
 	"github.com/flowlens/flowlens/columnar"
 )
@@ -82,8 +84,12 @@ type vector struct {
 	i32   []int32
 	i64   []int64
 	idx   []int32
-	dict  [][]byte // dictionary values, pointing into data
-	data  []byte
+	// The dictionary: entry j is data[dictAt[j]+4 : dictAt[j+1]], data
+	// holding the values as a PLAIN page does, each after its 4-byte
+	// length. Offsets rather than slices: the table is a quarter the
+	// size and holds no pointers, so it comes from the slab.
+	dictAt []uint32
+	data   []byte
 
 	codeOf  []uint8 // enum columns: columnar code per dictionary entry
 	hasCode bool
@@ -117,7 +123,7 @@ func (v *vector) reset(n int) {
 	v.n = n
 	v.valid = v.valid[:0]
 	v.clean = v.clean[:0]
-	v.dict = v.dict[:0]
+	v.dictAt = v.dictAt[:0]
 	v.data = v.data[:0]
 	v.hasCode = false
 	switch v.kind {
@@ -150,7 +156,7 @@ func (v *vector) isNull(i int) bool {
 // bytes returns row i of a dictionary column; nil for null.
 func (v *vector) bytes(i int) []byte {
 	if j := v.idx[i]; j >= 0 {
-		return v.dict[j]
+		return v.entry(j)
 	}
 	return nil
 }
@@ -299,13 +305,27 @@ func (v *vector) readDictionary(p page, data []byte) error {
 	if n < 0 {
 		return corrupt("column %s: dictionary of %d values", v.id, n)
 	}
+	if len(data) > math.MaxUint32 {
+		return corrupt("column %s: dictionary of %d bytes", v.id, len(data))
+	}
 	v.data = data
-	v.dict = grow(v.dict, n)
-	err := plainByteArrays(v.data, n, func(i int, b []byte) { v.dict[i] = b })
+	v.dictAt = growIn(v.mem, v.dictAt, n+1, true)
+	end, err := plainOffsets(v.data, v.dictAt[:n])
 	if err != nil {
 		return fmt.Errorf("column %s: dictionary: %w", v.id, err)
 	}
+	v.dictAt[n] = uint32(end)
+	v.data = v.data[:end] // values interned later follow
 	return nil
+}
+
+// dictLen returns the number of dictionary entries.
+func (v *vector) dictLen() int { return max(len(v.dictAt)-1, 0) }
+
+// entry returns dictionary entry j.
+func (v *vector) entry(j int32) []byte {
+	from, to := v.dictAt[j]+4, v.dictAt[j+1]
+	return v.data[from:to:to]
 }
 
 // readValues decodes the first n rows of one data page into rows
@@ -425,7 +445,7 @@ func (v *vector) readIndices(enc encoding, b []byte, dst []int32, skip int) erro
 		if _, err := decodeHybrid(b[1:], uint(b[0]), dst, skip); err != nil {
 			return err
 		}
-		n := int32(len(v.dict))
+		n := int32(v.dictLen())
 		for _, x := range dst[min(skip, len(dst)):] {
 			if uint32(x) >= uint32(n) {
 				return corrupt("dictionary index %d of %d values", x, n)
@@ -437,16 +457,26 @@ func (v *vector) readIndices(enc encoding, b []byte, dst []int32, skip int) erro
 		if v.memo == nil {
 			v.memo = map[string]int32{}
 		}
-		return plainByteArrays(b, len(dst), func(i int, s []byte) {
+		var err error
+		perr := plainByteArrays(b, len(dst), func(i int, s []byte) {
 			j, ok := v.memo[string(s)]
 			if !ok {
-				j = int32(len(v.dict))
-				cp := append([]byte(nil), s...)
-				v.dict = append(v.dict, cp)
-				v.memo[string(cp)] = j
+				if len(v.dictAt) == 0 {
+					v.dictAt = append(v.dictAt, uint32(len(v.data)))
+				}
+				if len(v.data)+4+len(s) > math.MaxUint32 {
+					err = corrupt("column %s: over 4 GiB of distinct values", v.id)
+					return
+				}
+				j = int32(v.dictLen())
+				v.data = binary.LittleEndian.AppendUint32(v.data, uint32(len(s)))
+				v.data = append(v.data, s...)
+				v.dictAt = append(v.dictAt, uint32(len(v.data)))
+				v.memo[string(s)] = j
 			}
 			dst[i] = j
 		})
+		return cmp.Or(perr, err)
 	}
 	return fmt.Errorf("string values in encoding %s are not supported", enc)
 }

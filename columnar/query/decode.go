@@ -323,6 +323,26 @@ func plainByteArrays(b []byte, n int, fn func(i int, v []byte)) error {
 	return nil
 }
 
+// plainOffsets sets at[i] to the offset in b of the i-th of len(at) PLAIN
+// byte arrays (of its 4-byte length) and returns the offset after the
+// last.
+func plainOffsets(b []byte, at []uint32) (int, error) {
+	pos := 0
+	for i := range at {
+		if pos+4 > len(b) {
+			return 0, corrupt("byte array %d of %d past the end of the page", i, len(at))
+		}
+		at[i] = uint32(pos)
+		l := int(binary.LittleEndian.Uint32(b[pos:]))
+		pos += 4
+		if l < 0 || l > len(b)-pos {
+			return 0, corrupt("byte array %d of length %d past the end of the page", i, l)
+		}
+		pos += l
+	}
+	return pos, nil
+}
+
 // byteBits[b] are the eight bits of b, least significant first.
 var byteBits = func() (t [256][8]bool) {
 	for b := range t {

@@ -356,19 +356,20 @@ func (ev *evaluator) lookup(n *node, b *block, out []bool) error {
 	if err != nil {
 		return err
 	}
-	ev.lut = grow(ev.lut, len(v.dict)+1)
+	ev.lut = grow(ev.lut, v.dictLen()+1)
 	var f columnar.Flow
 	ev.lut[0] = n.leaf.Match(&f)
 	trues := 0
 	if n.text != nil {
-		for j, d := range v.dict {
+		for j := range v.dictLen() {
+			d := v.entry(int32(j))
 			ev.lut[j+1] = bytes.Equal(d, n.text)
 			if ev.lut[j+1] {
 				trues++
 			}
 		}
 	} else {
-		for j := range v.dict {
+		for j := range v.dictLen() {
 			setDict(&f, v, int32(j))
 			ev.lut[j+1] = n.leaf.Match(&f)
 			if ev.lut[j+1] {
@@ -378,7 +379,7 @@ func (ev *evaluator) lookup(n *node, b *block, out []bool) error {
 	}
 	// A null row matches as ev.lut[0]; if every entry agrees with it,
 	// no row can differ.
-	if trues == 0 && !ev.lut[0] || trues == len(v.dict) && ev.lut[0] {
+	if trues == 0 && !ev.lut[0] || trues == v.dictLen() && ev.lut[0] {
 		fill(out, ev.lut[0])
 		return nil
 	}
@@ -387,18 +388,18 @@ func (ev *evaluator) lookup(n *node, b *block, out []bool) error {
 	}
 	// Decoding the data pages may have added dictionary entries (a
 	// dictionary read in parts): judge those too.
-	if known := len(ev.lut) - 1; len(v.dict) > known {
-		ev.lut = append(ev.lut, make([]bool, len(v.dict)-known)...)
-		for j := known; j < len(v.dict); j++ {
+	if known := len(ev.lut) - 1; v.dictLen() > known {
+		ev.lut = append(ev.lut, make([]bool, v.dictLen()-known)...)
+		for j := known; j < v.dictLen(); j++ {
 			if n.text != nil {
-				ev.lut[j+1] = bytes.Equal(v.dict[j], n.text)
+				ev.lut[j+1] = bytes.Equal(v.entry(int32(j)), n.text)
 			} else {
 				setDict(&f, v, int32(j))
 				ev.lut[j+1] = n.leaf.Match(&f)
 			}
 		}
 	}
-	lut := ev.lut[:len(v.dict)+1]
+	lut := ev.lut[:v.dictLen()+1]
 	for i, j := range v.idx[:len(out)] {
 		out[i] = lut[j+1]
 	}
@@ -409,15 +410,15 @@ func (ev *evaluator) lookup(n *node, b *block, out []bool) error {
 func setDict(f *columnar.Flow, v *vector, j int32) {
 	switch v.id {
 	case colSrcIP:
-		f.SrcIP = v.dict[j]
+		f.SrcIP = v.entry(j)
 	case colDstIP:
-		f.DstIP = v.dict[j]
+		f.DstIP = v.entry(j)
 	case colRule:
-		f.Rule = v.dict[j]
+		f.Rule = v.entry(j)
 	case colResourceID:
-		f.ResourceID = v.dict[j]
+		f.ResourceID = v.entry(j)
 	case colMAC:
-		f.MAC = v.dict[j]
+		f.MAC = v.entry(j)
 	case colSource:
 		f.Source = columnar.Source(v.codes()[j])
 	case colDirection:

@@ -78,7 +78,7 @@ func (v *vector) pick(enc encoding, defs, b []byte, n int) error {
 		if err = pickHybrid(b[1:], uint(b[0]), ranks, v.pickOut32); err != nil {
 			return err
 		}
-		d := int32(len(v.dict))
+		d := int32(v.dictLen())
 		for _, x := range v.pickOut32 {
 			if uint32(x) >= uint32(d) {
 				return corrupt("dictionary index %d of %d values", x, d)

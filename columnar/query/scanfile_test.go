@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
@@ -282,5 +284,70 @@ func TestScanFileContext(t *testing.T) {
 	_, err := ScanFile(ctx, footerFiles(t)[0], nil, func(*columnar.Flow) error { return nil })
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("canceled: %v", err)
+	}
+}
+
+// TestScanFileDictionaryFallback: a writer whose dictionary outgrew its
+// limit mid-chunk writes a dictionary page, dictionary-encoded pages, then
+// PLAIN pages (src_ip here: DuckDB lists RLE_DICTIONARY and PLAIN for
+// its chunk); strings written without a dictionary at all are PLAIN
+// throughout (rule). Both read back value for value, nulls included.
+func TestScanFileDictionaryFallback(t *testing.T) {
+	const n = 20000
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "time", Type: arrow.FixedWidthTypes.Timestamp_us},
+		{Name: "src_ip", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "rule", Type: arrow.BinaryTypes.String, Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	ips, rules := make([]string, n), make([]string, n)
+	for i := range n {
+		b.Field(0).(*array.TimestampBuilder).Append(arrow.Timestamp(1714521600_000000 + i))
+		ips[i] = fmt.Sprintf("10.%d.%d.%d", i/65536, i/256%256, i%256)
+		rules[i] = fmt.Sprintf("rule-%d", i%37)
+		if i%11 == 5 {
+			ips[i], rules[i] = "", ""
+			b.Field(1).AppendNull()
+			b.Field(2).AppendNull()
+			continue
+		}
+		b.Field(1).(*array.StringBuilder).Append(ips[i])
+		b.Field(2).(*array.StringBuilder).Append(rules[i])
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	name := filepath.Join(t.TempDir(), "part-fallback.parquet")
+	f, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := parquet.NewWriterProperties(parquet.WithDictionaryDefault(true), parquet.WithDictionaryFor("rule", false),
+		parquet.WithDictionaryPageSizeLimit(4<<10), parquet.WithDataPageSize(2<<10))
+	w, err := pqarrow.NewFileWriter(schema, f, props, pqarrow.DefaultWriterProps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	res, err := ScanFile(context.Background(), name, []string{"src_ip", "rule"}, func(f *columnar.Flow) error {
+		got = append(got, string(f.SrcIP)+"|"+string(f.Rule))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rows != n || len(got) != n {
+		t.Fatalf("%d rows, %d read; want %d", res.Rows, len(got), n)
+	}
+	for i := range n {
+		if want := ips[i] + "|" + rules[i]; got[i] != want {
+			t.Fatalf("row %d: %q, want %q", i, got[i], want)
+		}
 	}
 }
