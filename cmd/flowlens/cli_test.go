@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/spf13/cobra"
 
 	"github.com/flowlens/flowlens/columnar"
 )
@@ -63,6 +64,7 @@ func TestExitCodes(t *testing.T) {
 		code int
 		msg  string
 	}{
+		{"unknown command", []string{"querry"}, exitUsage, "Did you mean this?\n\tquery"},
 		{"no output", []string{"convert", samples}, exitUsage, "-o OUT is required"},
 		{"no source", []string{"convert", "-o", dir}, exitUsage, "requires at least 1 arg"},
 		{"bad flag", []string{"convert", samples, "-o", dir, "--bogus"}, exitUsage, "unknown flag"},
@@ -253,5 +255,46 @@ func TestCapturesWorkers(t *testing.T) {
 	}
 	if len(got[0]) == 0 || strings.Join(got[0], "\n") != strings.Join(got[1], "\n") {
 		t.Fatalf("1 worker: %d rows, 3 workers: %d rows, or they differ", len(got[0]), len(got[1]))
+	}
+}
+
+// TestCommandTable: run builds only the command its command line names;
+// the table it finds it in names each command as the command names
+// itself, a command's help is the same either way, and a command line
+// that names none (or an unknown one) gets the whole tree.
+func TestCommandTable(t *testing.T) {
+	full := newRootCmd()
+	if len(full.Commands()) != len(commands) {
+		t.Errorf("the whole tree has %d commands, the table %d", len(full.Commands()), len(commands))
+	}
+	for _, c := range commands {
+		if got := c.make().Name(); got != c.name {
+			t.Errorf("table entry %q makes the command %q", c.name, got)
+		}
+		one := newRootCmdFor([]string{c.name, "--help"})
+		if len(one.Commands()) != 1 || one.Commands()[0].Name() != c.name {
+			t.Errorf("%s: the tree for its command line has %d commands", c.name, len(one.Commands()))
+		}
+		help := func(root *cobra.Command) string {
+			var b bytes.Buffer
+			root.SetArgs([]string{c.name, "--help"})
+			root.SetOut(&b)
+			root.SetErr(&b)
+			if err := root.Execute(); err != nil {
+				t.Fatalf("%s --help: %v", c.name, err)
+			}
+			return b.String()
+		}
+		if a, b := help(one), help(newRootCmd()); a != b || !strings.Contains(a, "Usage:") {
+			t.Errorf("%s --help differs with the one command:\n%s\nand with all:\n%s", c.name, a, b)
+		}
+	}
+	for _, args := range [][]string{nil, {"--help"}, {"nosuch"}, {"completion", "bash"}} {
+		if n := len(newRootCmdFor(args).Commands()); n != len(commands) {
+			t.Errorf("%q: %d commands, want all %d", args, n, len(commands))
+		}
+	}
+	if code, stdout, _ := runCLI(t, "completion", "bash"); code != exitOK || !strings.Contains(stdout, "flowlens") {
+		t.Errorf("completion bash: exit %d, %d bytes", code, len(stdout))
 	}
 }

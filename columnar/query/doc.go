@@ -35,8 +35,9 @@
 //
 // Rows are decoded by the package's own Parquet page decoders — the
 // encodings flowlens writes: dictionary (RLE_DICTIONARY), DELTA_BINARY_PACKED
-// and PLAIN, data pages v1 and v2, any codec arrow-go has — into column
-// vectors reused from one row group to the next. A dictionary column is an
+// and PLAIN, data pages v1 and v2; uncompressed, SNAPPY, GZIP or ZSTD
+// (which flowlens writes) — into column vectors reused from one row group
+// to the next. A dictionary column is an
 // index per row into its row group's dictionary, so a Flow's byte slices
 // point into the dictionary: filling a Flow allocates nothing. A page
 // with a few selected rows (at most 64) is not decoded into the vector:
