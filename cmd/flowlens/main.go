@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -57,10 +58,14 @@ func scanGC() {
 		debug.SetGCPercent(400)
 		return
 	}
+	limit := gcLimitBefore() // the same for every call: runs may overlap in tests
 	debug.SetGCPercent(-1)
-	limit := debug.SetMemoryLimit(gcQuietLimit)
+	debug.SetMemoryLimit(gcQuietLimit)
 	time.AfterFunc(gcQuiet, func() { endQuietGC(limit) })
 }
+
+// gcLimitBefore is the memory limit before the first scanGC.
+var gcLimitBefore = sync.OnceValue(func() int64 { return debug.SetMemoryLimit(-1) })
 
 // endQuietGC ends scanGC's first moments: GOGC 400 and the memory limit
 // there was before.

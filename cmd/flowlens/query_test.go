@@ -205,6 +205,10 @@ func TestScanGC(t *testing.T) {
 	if pct, limit := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1); pct != -1 || limit != gcQuietLimit {
 		t.Errorf("GC percent %d, memory limit %d at first; want -1 (off) and %d", pct, limit, gcQuietLimit)
 	}
+	scanGC() // a second run while the first is quiet: both end with the limit of before
+	if before := gcLimitBefore(); before != noLimit {
+		t.Errorf("limit to restore %d, want the one before any quiet start (%d)", before, int64(noLimit))
+	}
 	endQuietGC(noLimit)
 	if pct, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(-1); pct != 400 || limit != noLimit {
 		t.Errorf("GC percent %d, memory limit %d after the first moments; want 400 and the limit before (%d)", pct, limit, int64(noLimit))
