@@ -295,6 +295,11 @@ func (p *pageReader) snappy(src []byte, size int) ([]byte, error) {
 	if n != size-len(p.out) {
 		return p.out, corrupt("snappy block of %d bytes, the page header says %d", n, size-len(p.out))
 	}
+	// A snappy element of 2 or 3 bytes yields at most 64: a larger claim
+	// is corrupt, and is not allocated.
+	if n > 32*len(src)+64 {
+		return p.out, corrupt("snappy block of %d bytes decoding to %d", len(src), n)
+	}
 	keep := len(p.out)
 	p.out = slices.Grow(p.out, n)
 	d, err := snappy.Decode(p.out[keep:keep+n], src)
@@ -302,7 +307,8 @@ func (p *pageReader) snappy(src []byte, size int) ([]byte, error) {
 }
 
 // gunzip appends the gzip stream src, of size bytes with what out holds,
-// to out.
+// to out. The buffer grows with what the stream yields, not with what the
+// page header claims.
 func (p *pageReader) gunzip(src []byte, size int) ([]byte, error) {
 	var err error
 	if p.gzip == nil {
@@ -313,14 +319,12 @@ func (p *pageReader) gunzip(src []byte, size int) ([]byte, error) {
 	if err != nil {
 		return p.out, err
 	}
-	keep := len(p.out)
-	p.out = slices.Grow(p.out, size-keep+1)[:size+1]
-	n, err := io.ReadFull(p.gzip, p.out[keep:])
-	p.out = p.out[:keep+n]
-	if err == io.ErrUnexpectedEOF {
-		err = nil // the stream is shorter than size+1 bytes, as it should be
+	buf := bytes.NewBuffer(p.out)
+	_, err = io.CopyN(buf, p.gzip, int64(size-len(p.out))+1) // one byte more than the header says: a longer stream is caught
+	if err == io.EOF {
+		err = nil
 	}
-	return p.out, err
+	return buf.Bytes(), err
 }
 
 // Thrift compact protocol types.

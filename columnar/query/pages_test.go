@@ -2,6 +2,7 @@ package query
 
 import (
 	"bytes"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -41,6 +42,17 @@ func TestPageCodecs(t *testing.T) {
 				if err != nil || !bytes.Equal(got, want) {
 					t.Fatalf("decompressed %d bytes, %v; want %d", len(got), err, len(want))
 				}
+			}
+			// A header that claims a gigabyte: an error, and no gigabyte
+			// allocated (for zstd, the presize stops at maxPresize).
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			if _, err := p.decompress(body, 1<<30, len(levels)); err == nil {
+				t.Errorf("a page whose header claims 1 GiB decompressed")
+			}
+			runtime.ReadMemStats(&after)
+			if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+				t.Errorf("a page whose header claims 1 GiB allocated %d bytes", grew)
 			}
 			for _, bad := range [][]byte{body[:len(body)/2], append(append([]byte(nil), levels...), bytes.Repeat([]byte{0xff}, 40)...)} {
 				if got, err := p.decompress(bad, len(want), len(levels)); err == nil && bytes.Equal(got, want) {
