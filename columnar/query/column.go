@@ -305,7 +305,7 @@ func (v *vector) readDictionary(p page, data []byte) error {
 	if n < 0 {
 		return corrupt("column %s: dictionary of %d values", v.id, n)
 	}
-	if len(data) > math.MaxUint32 {
+	if uint64(len(data)) > math.MaxUint32 {
 		return corrupt("column %s: dictionary of %d bytes", v.id, len(data))
 	}
 	v.data = data
@@ -464,7 +464,7 @@ func (v *vector) readIndices(enc encoding, b []byte, dst []int32, skip int) erro
 				if len(v.dictAt) == 0 {
 					v.dictAt = append(v.dictAt, uint32(len(v.data)))
 				}
-				if len(v.data)+4+len(s) > math.MaxUint32 {
+				if uint64(len(v.data))+4+uint64(len(s)) > math.MaxUint32 {
 					err = corrupt("column %s: over 4 GiB of distinct values", v.id)
 					return
 				}

@@ -303,7 +303,7 @@ func TestScanFileDictionaryFallback(t *testing.T) {
 	defer b.Release()
 	ips, rules := make([]string, n), make([]string, n)
 	for i := range n {
-		b.Field(0).(*array.TimestampBuilder).Append(arrow.Timestamp(1714521600_000000 + i))
+		b.Field(0).(*array.TimestampBuilder).Append(arrow.Timestamp(1714521600_000000 + int64(i)))
 		ips[i] = fmt.Sprintf("10.%d.%d.%d", i/65536, i/256%256, i%256)
 		rules[i] = fmt.Sprintf("rule-%d", i%37)
 		if i%11 == 5 {
