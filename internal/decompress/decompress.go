@@ -35,7 +35,7 @@ func Open(path string, total *atomic.Int64) (*File, error) {
 	d := &File{f: f, total: total, close: func() {}}
 	br := bufio.NewReaderSize(countingReader{d}, 256<<10)
 	magic, _ := br.Peek(4)
-	d.Reader = br
+	d.Reader = plainReader{br, countingReader{d}}
 	switch {
 	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
 		zr, err := gzip.NewReader(br)
@@ -62,6 +62,28 @@ func (d *File) RawBytes() int64 { return d.raw }
 func (d *File) Close() error {
 	d.close()
 	return d.f.Close()
+}
+
+// directRead is the smallest read that plainReader passes straight to the
+// file once the peeked bytes are used up. bufio.Reader would copy any read
+// smaller than its buffer through it; a capture reader that reads 128 KiB
+// at a time (which keeps the kernel's copy in the core's cache) would pay
+// a second copy.
+const directRead = 64 << 10
+
+// plainReader reads a file that is not compressed: through the
+// bufio.Reader that peeked at its magic, except large reads when that
+// holds nothing, which go to the file.
+type plainReader struct {
+	br   *bufio.Reader
+	file countingReader
+}
+
+func (p plainReader) Read(b []byte) (int, error) {
+	if len(b) >= directRead && p.br.Buffered() == 0 {
+		return p.file.Read(b)
+	}
+	return p.br.Read(b)
 }
 
 // countingReader counts the file bytes read through it.
