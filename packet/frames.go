@@ -142,16 +142,15 @@ const group = 16
 
 // frameSink takes the frames of a capture. The frames of a batch go in
 // groups: while onIP sees the IP packets of one group, one by one, ahead2
-// (optional) sees the group after next, then ahead1 (optional) the next,
-// each with the same scratch slots for the same group. The batch is only
-// read: written by the consumer, its memory would have to travel back to
-// the reader's core before the reader could fill it again.
+// (optional) sees the group after next, then ahead1 (optional) the next.
+// The batch is only read: written by the consumer, its memory would have
+// to travel back to the reader's core before the reader could fill it
+// again.
 type frameSink struct {
-	keys    *hasher // passed to the reader
-	ahead1  func(g []pkt, scratch *[group]uint64)
-	ahead2  func(g []pkt, scratch *[group]uint64)
-	onIP    func(p *pkt) error
-	scratch [4][group]uint64
+	keys   *hasher // passed to the reader
+	ahead1 func(g []pkt)
+	ahead2 func(g []pkt)
+	onIP   func(p *pkt) error
 	// sequential keeps the reader in the calling goroutine (Config.Sequential).
 	sequential bool
 }
@@ -162,16 +161,16 @@ func (s *frameSink) take(k *counter, b *batch) error {
 	g := func(i int) []pkt { return b.pkts[min(i*group, n):min((i+1)*group, n)] }
 	groups := (n + group - 1) / group
 	if s.ahead2 != nil {
-		s.ahead2(g(0), &s.scratch[0])
-		s.ahead2(g(1), &s.scratch[1])
-		s.ahead1(g(0), &s.scratch[0])
+		s.ahead2(g(0))
+		s.ahead2(g(1))
+		s.ahead1(g(0))
 	}
 	for i := range groups {
 		if s.ahead2 != nil && i+2 < groups {
-			s.ahead2(g(i+2), &s.scratch[(i+2)%4])
+			s.ahead2(g(i + 2))
 		}
 		if s.ahead2 != nil && i+1 < groups {
-			s.ahead1(g(i+1), &s.scratch[(i+1)%4])
+			s.ahead1(g(i + 1))
 		}
 		for j, cur := 0, g(i); j < len(cur); j++ {
 			p := &cur[j]

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/flowlens/flowlens/internal/prefetch"
 	"github.com/flowlens/flowlens/internal/resident"
 )
 
@@ -34,9 +35,10 @@ const (
 )
 
 // flow is one row in the making, as the table holds it: 128 bytes, two
-// cache lines (chunks are page-aligned), the key and times in the first,
-// counters in the second. Counters of later fragments, which few flows
-// have, are in the table's fragCounts.
+// cache lines (chunks are page-aligned), the key, first, last and
+// activity in the first, the rest in the second; a packet touches both.
+// Counters of later fragments, which few flows have, are in the table's
+// fragCounts.
 type flow struct {
 	key      flowKey
 	first    int64 // Unix ns: first and last packet (untimestamped packets: capture clock)
@@ -166,7 +168,8 @@ type table struct {
 	fragFree   []int32
 	out        ended
 	emit       func(*ended) error
-	sink       uint64 // what prefetchSlots and prefetchFlows read
+	ahead      [3 * group]uintptr // addresses to prefetch
+	sink       uint64             // what flush reads ahead
 	// observe, when set, sees every packet as it is counted: its flow,
 	// direction (dirOut … dirInFrag) and time. For tests.
 	observe func(f *flow, dir int, ts int64, hasTS bool)
@@ -496,38 +499,50 @@ func (t *table) add(p *pkt) error {
 	return nil
 }
 
-// prefetchSlots and prefetchFlows read ahead what add will need for a
-// group of packets: the index slots of their keys; then the flows and
-// idle-list links those slots point to (read by prefetchSlots a group
-// earlier, kept in slot). The flows of a large capture are rarely
-// still in a cache when their next packet comes; read a group or two
-// ahead, the cache misses of many packets overlap instead of following one
-// another. Neither changes anything (add does the real look-ups, in
-// order); the sums keep the compiler from dropping the reads.
-func (t *table) prefetchSlots(g []pkt, slot *[group]uint64) {
-	var sum uint64
+// prefetchSlots and prefetchFlows fetch ahead what add will need for a
+// group of packets: the index slots of their keys; then, a group later,
+// the flows and idle-list links those slots point to, found by probing
+// the slots (by then in a cache) as lookup will. The flows of a large
+// capture are rarely still in a cache when their next packet comes;
+// fetched a group or two ahead, without waiting, their cache misses
+// overlap the work on other packets. Neither changes anything: add does
+// the real look-ups, in order.
+func (t *table) prefetchSlots(g []pkt) {
+	n := 0
 	for j := range g {
-		slot[j] = 0
 		if p := &g[j]; p.hashed {
-			slot[j] = t.slots[uint32(p.hash>>32)&t.mask]
-			sum += slot[j]
+			t.ahead[n] = prefetch.Addr(&t.slots[uint32(p.hash>>32)&t.mask])
+			n++
 		}
 	}
-	t.sink += sum
+	prefetch.Addrs(t.ahead[:n])
 }
 
-func (t *table) prefetchFlows(g []pkt, slot *[group]uint64) {
-	var sum uint64
+func (t *table) prefetchFlows(g []pkt) {
+	n := 0
 	for j := range g {
-		// A slot read a group ago may be stale: it still names a flow
-		// that exists (flows are never deallocated).
-		if s := slot[j]; s != 0 && uint32(s>>32) == uint32(g[j].hash>>32) {
-			i := int32(uint32(s)) - 1
-			f := t.flow(i)
-			sum += uint64(f.activity) + uint64(f.started) + uint64(t.links[i].prev)
+		p := &g[j]
+		if !p.hashed {
+			continue
+		}
+		tag := uint32(p.hash >> 32)
+		for q := tag & t.mask; ; q = (q + 1) & t.mask {
+			s := t.slots[q]
+			if s == 0 {
+				break
+			}
+			if uint32(s>>32) == tag {
+				i := int32(uint32(s)) - 1
+				f := t.flow(i)
+				t.ahead[n] = prefetch.Addr(f) // both cache lines
+				t.ahead[n+1] = prefetch.Addr(f) + 64
+				t.ahead[n+2] = prefetch.Addr(&t.links[i])
+				n += 3
+				break
+			}
 		}
 	}
-	t.sink += sum
+	prefetch.Addrs(t.ahead[:n])
 }
 
 // newFlow adds a flow for key, whose hash is h, at the back of the idle
