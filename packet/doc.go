@@ -76,8 +76,11 @@
 //
 // An open flow takes 128 bytes (two cache lines), plus 8 of idle list and
 // 16 to 32 of index (open addressing, at most half full); ended flows are
-// reused. Nothing is allocated per packet. Flow look-ups of a group of
-// packets are read ahead together, so that their cache misses overlap. A
+// reused. Nothing is allocated per packet. The index slots, flows and
+// idle-list entries of a group of packets are prefetched a group or two
+// before they are used (package internal/prefetch), so that their cache
+// misses overlap the work on other packets. Captures are read 128 KiB at
+// a time, which keeps the kernel's copy and the parse in cache. A
 // capture longer than 16 batches of 1024 frames is read, parsed and
 // decoded in a second goroutine, batches ahead of flow assembly, when more
 // than one P may run and Config.Sequential is not set.
