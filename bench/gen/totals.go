@@ -1,7 +1,6 @@
 package gen
 
 import (
-	"math/bits"
 	"time"
 )
 
@@ -76,14 +75,6 @@ func (b bitset) or(o bitset) {
 	for i := range b {
 		b[i] |= o[i]
 	}
-}
-
-func (b bitset) count() int {
-	n := 0
-	for _, w := range b {
-		n += bits.OnesCount64(w)
-	}
-	return n
 }
 
 func newTotals(cfg *Config, topo *topology) *Totals {

@@ -22,7 +22,7 @@ func (c counter) Do(ctx context.Context, item int) error {
 func (c counter) Finish() error { c.finished.Add(1); return nil }
 func (c counter) Abort()        { c.aborted.Add(1) }
 
-func run(t *testing.T, n, failAt int) (err error, done, finished, aborted int64) {
+func run(t *testing.T, n, failAt int) (done, finished, aborted int64, err error) {
 	t.Helper()
 	var d, f, a atomic.Int64
 	items := make([]int, n)
@@ -31,15 +31,15 @@ func run(t *testing.T, n, failAt int) (err error, done, finished, aborted int64)
 	}
 	ws := []Worker[int]{counter{&d, &f, &a, failAt}, counter{&d, &f, &a, failAt}, counter{&d, &f, &a, failAt}}
 	err = Run(context.Background(), items, ws)
-	return err, d.Load(), f.Load(), a.Load()
+	return d.Load(), f.Load(), a.Load(), err
 }
 
 func TestRun(t *testing.T) {
-	err, done, finished, aborted := run(t, 1000, -1)
+	done, finished, aborted, err := run(t, 1000, -1)
 	if err != nil || done != 1000 || finished != 3 || aborted != 0 {
 		t.Fatalf("err %v, done %d, finished %d, aborted %d", err, done, finished, aborted)
 	}
-	err, done, finished, aborted = run(t, 1000, 10)
+	done, finished, aborted, err = run(t, 1000, 10)
 	if err == nil || err.Error() != "boom" || done >= 1000 || finished != 0 || aborted != 3 {
 		t.Fatalf("on error: err %v, done %d, finished %d, aborted %d", err, done, finished, aborted)
 	}
